@@ -1,0 +1,9 @@
+// Everything public in concert-cpp.
+#pragma once
+
+#include "async.hpp"
+#include "disable.hpp"
+#include "errors.hpp"
+#include "future.hpp"
+#include "inline_executor.hpp"
+#include "thread_pool.hpp"
