@@ -3,6 +3,7 @@
 
 #include "async.hpp"
 #include "disable.hpp"
+#include "dispatcher.hpp"
 #include "errors.hpp"
 #include "future.hpp"
 #include "inline_executor.hpp"

@@ -1,0 +1,576 @@
+// The dispatcher. Senders append (sender, message) to a batch under a short lock; the delivery
+// thread swaps the whole batch out and delivers it unlocked, so senders never wait for handlers.
+// The table of subscribers is copied on write: delivery reads an immutable snapshot, and each
+// subscriber carries an atomic count of calls in progress plus an "unsubscribed" bit, which is what
+// makes unsubscribe's guarantee hold without a lock around handler calls.
+#include <fmt/format.h>
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <concert/disable.hpp>
+#include <concert/dispatcher.hpp>
+#include <concert/errors.hpp>
+#include <concert/future.hpp>
+
+namespace concert {
+
+namespace detail {
+
+struct subscriber {
+    subscriber(const dispatcher_state* owner, subscription_kind kind, const void* sender,
+               std::string_view message, message_handler handler)
+        : owner(owner), kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
+
+    // False once unsubscribed; otherwise counts the caller in until end_call.
+    bool begin_call() noexcept {
+        if ((calls.fetch_add(1, std::memory_order_acq_rel) & unsubscribed_bit) != 0) {
+            end_call();
+            return false;
+        }
+        return true;
+    }
+
+    void end_call() noexcept {
+        if (calls.fetch_sub(1, std::memory_order_acq_rel) - 1 == unsubscribed_bit) {
+            calls.notify_all();
+        }
+    }
+
+    // True for the call that unsubscribed it.
+    bool cancel() noexcept {
+        return (calls.fetch_or(unsubscribed_bit, std::memory_order_acq_rel) & unsubscribed_bit) ==
+               0;
+    }
+
+    void wait_for_calls() const noexcept {
+        for (auto seen = calls.load(std::memory_order_acquire); seen != unsubscribed_bit;
+             seen = calls.load(std::memory_order_acquire)) {
+            calls.wait(seen, std::memory_order_acquire);
+        }
+    }
+
+    bool active() const noexcept {
+        return (calls.load(std::memory_order_acquire) & unsubscribed_bit) == 0;
+    }
+
+    static constexpr std::uint32_t unsubscribed_bit = 1U << 31;
+
+    const dispatcher_state* const owner;
+    const subscription_kind kind;
+    const void* const sender;
+    const std::string message;
+    const message_handler handler;
+    std::atomic<std::uint32_t> calls{0};
+};
+
+}  // namespace detail
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using detail::dispatcher_state;
+using detail::subscriber;
+using detail::subscription_kind;
+
+// The sender under which any-sender subscriptions are filed: an address no user object can have.
+const char any_sender_marker = 0;
+const void* const any_sender_key = &any_sender_marker;
+
+// The dispatcher whose handler the current thread is running (for the delivery thread: always its
+// own), so that unsubscribe and flush never wait for the call they are made from.
+thread_local const dispatcher_state* delivering_here = nullptr;
+
+struct message_key_view {
+    const void* sender;
+    std::string_view message;
+};
+
+struct message_key {
+    const void* sender;
+    std::string message;
+    operator message_key_view() const noexcept { return {sender, message}; }  // NOLINT: implicit
+};
+
+struct message_key_hash {
+    using is_transparent = void;
+    std::size_t operator()(message_key_view key) const noexcept {
+        const std::size_t h = std::hash<std::string_view>{}(key.message);
+        return h ^ (std::hash<const void*>{}(key.sender) + 0x9e3779b9U + (h << 6) + (h >> 2));
+    }
+};
+
+struct message_key_equal {
+    using is_transparent = void;
+    bool operator()(message_key_view a, message_key_view b) const noexcept {
+        return a.sender == b.sender && a.message == b.message;
+    }
+};
+
+using handler_list = std::vector<std::shared_ptr<subscriber>>;
+
+// Who is subscribed to what; immutable once published.
+struct subscriber_table {
+    std::unordered_map<message_key, handler_list, message_key_hash, message_key_equal> by_message;
+    std::unordered_map<const void*, handler_list> by_sender;  // every message of one sender
+    std::size_t any_sender_count = 0;
+
+    handler_list& list_for(const subscriber& s) {
+        switch (s.kind) {
+            case subscription_kind::sender_and_message:
+                return by_message[message_key{s.sender, s.message}];
+            case subscription_kind::any_sender:
+                ++any_sender_count;
+                return by_message[message_key{any_sender_key, s.message}];
+            case subscription_kind::any_message:
+                break;
+        }
+        return by_sender[s.sender];
+    }
+
+    void remove(const subscriber& s) {
+        const auto erase_from = [&](auto& map, auto position) {
+            std::erase_if(position->second, [&](const auto& p) { return p.get() == &s; });
+            if (position->second.empty()) {
+                map.erase(position);
+            }
+        };
+        switch (s.kind) {
+            case subscription_kind::sender_and_message:
+                erase_from(by_message, by_message.find(message_key_view{s.sender, s.message}));
+                return;
+            case subscription_kind::any_sender:
+                --any_sender_count;
+                erase_from(by_message,
+                           by_message.find(message_key_view{any_sender_key, s.message}));
+                return;
+            case subscription_kind::any_message:
+                erase_from(by_sender, by_sender.find(s.sender));
+                return;
+        }
+    }
+};
+
+void report_handler_error(std::exception_ptr error, const void* sender,
+                          std::string_view message) noexcept {
+    try {
+        report_error(error, fmt::format("the handler of message \"{}\" sent by {}", message,
+                                        fmt::ptr(sender)));
+    } catch (...) {
+        // Formatting the origin failed (out of memory): report without it.
+        report_error(error, "a message handler");
+    }
+}
+
+void call(subscriber& s, const void* sender, std::string_view message) noexcept {
+    if (!s.begin_call()) {
+        return;
+    }
+    try {
+        s.handler(sender, message);
+    } catch (...) {
+        report_handler_error(std::current_exception(), sender, message);
+    }
+    s.end_call();
+}
+
+template <class Map, class Key>
+void call_each(const Map& map, const Key& key, const void* sender,
+               std::string_view message) noexcept {
+    const auto found = map.find(key);
+    if (found == map.end()) {
+        return;
+    }
+    for (const auto& s : found->second) {
+        call(*s, sender, message);
+    }
+}
+
+// Handlers of the exact pair first, then those of the message from any sender, then those of
+// every message of the sender; each group in subscription order.
+void deliver(const subscriber_table& table, const void* sender, std::string_view message) noexcept {
+    call_each(table.by_message, message_key_view{sender, message}, sender, message);
+    if (table.any_sender_count != 0) {
+        call_each(table.by_message, message_key_view{any_sender_key, message}, sender, message);
+    }
+    if (!table.by_sender.empty()) {
+        call_each(table.by_sender, sender, sender, message);
+    }
+}
+
+// Messages queued between two deliveries: their texts packed in one string, so that a steady stream
+// of sends reuses the same two buffers and allocates nothing.
+class message_batch {
+  public:
+    void append(const void* sender, std::string_view message) {
+        const std::size_t offset = text_.size();
+        text_.append(message);
+        entries_.push_back({sender, offset, message.size()});
+    }
+
+    template <class F>
+    void for_each(F&& f) const {
+        for (const auto& e : entries_) {
+            f(e.sender, std::string_view(text_).substr(e.offset, e.size));
+        }
+    }
+
+    bool empty() const noexcept { return entries_.empty(); }
+
+    void clear() noexcept {
+        entries_.clear();
+        text_.clear();
+    }
+
+  private:
+    struct entry {
+        const void* sender;
+        std::size_t offset;
+        std::size_t size;
+    };
+    std::vector<entry> entries_;
+    std::string text_;
+};
+
+struct message_waiter {
+    const void* sender;
+    std::string_view message;
+    bool sent = false;  // guarded by waiters_mutex
+};
+
+// Passes an atomic test to detail::await, the core's bounded spin before blocking.
+template <class Test>
+void spin_until(const Test& test) {
+    const detail::readiness probe{
+        &test, [](const void* self) noexcept { return (*static_cast<const Test*>(self))(); }};
+    static_cast<void>(detail::await(probe, nullptr));
+}
+
+}  // namespace
+
+namespace detail {
+
+struct dispatcher_state {
+    explicit dispatcher_state(bool start_thread) : stopping(!start_thread) {
+        if (start_thread) {
+            thread = std::thread([this] { run(); });
+        }
+    }
+
+    // The one place that decides where a message is delivered: false means "deliver it inline"
+    // (async disabled, or the delivery thread stopped).
+    bool enqueue(const void* sender, std::string_view message) {
+        if (async_disabled()) {
+            return false;
+        }
+        bool wake = false;
+        {
+            std::lock_guard lock(queue_mutex);
+            if (stopping) {
+                return false;
+            }
+            incoming.append(sender, message);
+            pushed.store(pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            wake = std::exchange(consumer_sleeping, false);
+        }
+        if (wake) {
+            queue_cv.notify_one();
+        }
+        return true;
+    }
+
+    void deliver_inline(const void* sender, std::string_view message) {
+        const auto table = snapshot();
+        const auto* outer = std::exchange(delivering_here, this);
+        deliver(*table, sender, message);
+        delivering_here = outer;
+    }
+
+    void run() {
+        delivering_here = this;
+        message_batch batch;
+        std::uint64_t taken = 0;
+        for (;;) {
+            spin_until([&] { return pushed.load(std::memory_order_relaxed) != taken; });
+            {
+                std::unique_lock lock(queue_mutex);
+                while (incoming.empty() && !stopping) {
+                    consumer_sleeping = true;
+                    queue_cv.wait(lock);
+                }
+                if (incoming.empty()) {
+                    return;  // stopping, and everything sent has been delivered
+                }
+                std::swap(batch, incoming);
+                taken = pushed.load(std::memory_order_relaxed);
+            }
+            deliver_batch(batch);
+            batch.clear();
+            // seq_cst store then load, against flush's increment then load: one of them sees the
+            // other.
+            delivered.store(taken);
+            if (flushers.load() != 0) {
+                std::lock_guard lock(flush_mutex);
+                flush_cv.notify_all();
+            }
+        }
+    }
+
+    void deliver_batch(const message_batch& batch) {
+        std::shared_ptr<const subscriber_table> table;
+        std::uint64_t version = 0;
+        batch.for_each([&](const void* sender, std::string_view message) {
+            // A subscription made before a message was sent must see it: refresh when the table
+            // changed.
+            if (!table || table_version.load(std::memory_order_acquire) != version) {
+                std::lock_guard lock(table_mutex);
+                table = current_table;
+                version = table_version.load(std::memory_order_relaxed);
+            }
+            deliver(*table, sender, message);
+        });
+    }
+
+    // Returns false when called on the delivery thread itself (a handler ending the program): the
+    // thread is then left to finish and the state must stay alive.
+    bool stop() {
+        std::thread running;
+        {
+            std::lock_guard lock(queue_mutex);
+            stopping = true;
+            running = std::move(thread);
+        }
+        queue_cv.notify_all();
+        if (!running.joinable()) {
+            return true;
+        }
+        if (running.get_id() == std::this_thread::get_id()) {
+            running.detach();
+            return false;
+        }
+        running.join();
+        return true;
+    }
+
+    void wait_delivered(std::uint64_t target) {
+        const auto done = [&] { return delivered.load() >= target; };
+        spin_until(done);
+        if (done()) {
+            return;
+        }
+        flushers.fetch_add(1);
+        {
+            std::unique_lock lock(flush_mutex);
+            flush_cv.wait(lock, done);
+        }
+        flushers.fetch_sub(1);
+    }
+
+    std::shared_ptr<const subscriber_table> snapshot() {
+        std::lock_guard lock(table_mutex);
+        return current_table;
+    }
+
+    template <class Edit>
+    void change_table(Edit&& edit) {
+        std::shared_ptr<const subscriber_table> previous;
+        {
+            std::lock_guard lock(table_mutex);
+            auto next = std::make_shared<subscriber_table>(*current_table);
+            edit(*next);
+            previous = std::exchange(current_table, std::move(next));
+            table_version.fetch_add(1, std::memory_order_release);
+        }
+        // `previous` dies here, unlocked: it may hold the last reference to a removed handler,
+        // whose captures' destructors may use this dispatcher.
+    }
+
+    bool wait_for_message(const void* sender, std::string_view message, clock::duration timeout) {
+        message_waiter waiter{sender, message};
+        const auto sent = [&] { return waiter.sent; };
+        std::unique_lock lock(waiters_mutex);
+        waiters.push_back(&waiter);
+        waiter_count.fetch_add(1, std::memory_order_relaxed);
+        const auto now = clock::now();
+        if (timeout >= clock::time_point::max() - now) {
+            waiters_cv.wait(lock, sent);
+        } else {
+            waiters_cv.wait_until(lock, now + timeout, sent);
+        }
+        std::erase(waiters, &waiter);
+        waiter_count.fetch_sub(1, std::memory_order_relaxed);
+        return waiter.sent;
+    }
+
+    void signal_waiters(const void* sender, std::string_view message) {
+        bool any = false;
+        {
+            std::lock_guard lock(waiters_mutex);
+            for (auto* w : waiters) {
+                if (w->sender == sender && w->message == message) {
+                    w->sent = true;
+                    any = true;
+                }
+            }
+        }
+        if (any) {
+            waiters_cv.notify_all();
+        }
+    }
+
+    // The queue. `pushed` counts every message queued so far (written under queue_mutex, read
+    // without it by the spinning delivery thread and by flush); `delivered` how many have been.
+    std::mutex queue_mutex;
+    std::condition_variable queue_cv;
+    message_batch incoming;          // guarded by queue_mutex
+    bool consumer_sleeping = false;  // guarded by queue_mutex
+    bool stopping;                   // guarded by queue_mutex
+    std::atomic<std::uint64_t> pushed{0};
+    std::atomic<std::uint64_t> delivered{0};
+
+    // Threads in flush() waiting for the delivery thread.
+    std::mutex flush_mutex;
+    std::condition_variable flush_cv;
+    std::atomic<int> flushers{0};
+
+    // The subscribers.
+    std::mutex table_mutex;
+    std::shared_ptr<const subscriber_table> current_table =  // guarded by table_mutex
+        std::make_shared<const subscriber_table>();
+    std::atomic<std::uint64_t> table_version{0};
+
+    // Threads in wait(); senders look at waiter_count, without the lock, before signalling.
+    std::mutex waiters_mutex;
+    std::condition_variable waiters_cv;
+    std::vector<message_waiter*> waiters;  // guarded by waiters_mutex
+    std::atomic<int> waiter_count{0};
+
+    std::thread thread;  // guarded by queue_mutex once running
+};
+
+union global_dispatcher_storage {
+    constexpr global_dispatcher_storage() : dispatcher(Dispatcher::process_lifetime_t{}) {}
+    // Never destroyed, so that senders running during static destruction still find it.
+    ~global_dispatcher_storage() {}  // NOLINT: a union with a non-trivial member needs a body
+    Dispatcher dispatcher;
+};
+
+}  // namespace detail
+
+namespace {
+constinit detail::global_dispatcher_storage global_storage;
+
+void shut_down_global_dispatcher() {
+    global_storage.dispatcher.shutdown();
+}
+}  // namespace
+
+constinit Dispatcher& dispatcher = global_storage.dispatcher;
+
+bool subscription::active() const noexcept {
+    const auto node = node_.lock();
+    return node != nullptr && node->active();
+}
+
+void scoped_subscription::reset() noexcept {
+    const subscription s = release();
+    if (s.owner_ != nullptr) {
+        s.owner_->unsubscribe(s);
+    }
+}
+
+Dispatcher::~Dispatcher() {
+    auto* s = state_.load(std::memory_order_acquire);
+    if (s != nullptr && s->stop()) {
+        delete s;
+    }
+}
+
+detail::dispatcher_state& Dispatcher::state() {
+    if (auto* s = state_.load(std::memory_order_acquire)) {
+        return *s;
+    }
+    std::lock_guard lock(lifecycle_mutex_);
+    if (auto* s = state_.load(std::memory_order_relaxed)) {
+        return *s;
+    }
+    auto* s = new detail::dispatcher_state(!shut_down_ && !async_compiled_out);
+    state_.store(s, std::memory_order_release);
+    if (process_lifetime_) {
+        // Registered at first use, the shutdown runs after the destructors of everything created
+        // since, like a function-local static's.
+        std::atexit(shut_down_global_dispatcher);
+    }
+    return *s;
+}
+
+subscription Dispatcher::add(subscription_kind kind, const void* sender, std::string_view message,
+                             detail::message_handler handler) {
+    auto& s = state();
+    auto node = std::make_shared<subscriber>(&s, kind, sender, message, std::move(handler));
+    s.change_table([&](subscriber_table& table) { table.list_for(*node).push_back(node); });
+    return subscription(this, node);
+}
+
+void Dispatcher::unsubscribe(const subscription& s) {
+    if (s.owner_ == nullptr) {
+        return;
+    }
+    if (s.owner_ != this) {
+        throw std::invalid_argument(
+            "concert::Dispatcher::unsubscribe: the subscription belongs to another dispatcher");
+    }
+    const auto node = s.node_.lock();
+    if (node == nullptr) {
+        return;  // unsubscribed, and no delivery holds it any more
+    }
+    auto& st = state();
+    if (node->cancel()) {
+        st.change_table([&](subscriber_table& table) { table.remove(*node); });
+    }
+    if (delivering_here != &st) {
+        node->wait_for_calls();
+    }
+}
+
+void Dispatcher::send(const void* sender, std::string_view message) {
+    auto& s = state();
+    if (!s.enqueue(sender, message)) {
+        s.deliver_inline(sender, message);
+    }
+    if (s.waiter_count.load(std::memory_order_relaxed) != 0) {
+        s.signal_waiters(sender, message);
+    }
+}
+
+void Dispatcher::flush() {
+    auto& s = state();
+    if (delivering_here == &s) {
+        throw std::logic_error(
+            "concert::Dispatcher::flush: called from inside a handler, it would wait for itself");
+    }
+    s.wait_delivered(s.pushed.load());
+}
+
+bool Dispatcher::wait(const void* sender, std::string_view message, clock::duration timeout) {
+    return state().wait_for_message(sender, message, timeout);
+}
+
+void Dispatcher::shutdown() {
+    detail::dispatcher_state* s = nullptr;
+    {
+        std::lock_guard lock(lifecycle_mutex_);
+        shut_down_ = true;
+        s = state_.load(std::memory_order_relaxed);
+    }
+    if (s != nullptr) {
+        s->stop();
+    }
+}
+
+}  // namespace concert
