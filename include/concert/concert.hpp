@@ -2,6 +2,7 @@
 #pragma once
 
 #include "async.hpp"
+#include "coroutines.hpp"
 #include "disable.hpp"
 #include "dispatcher.hpp"
 #include "errors.hpp"

@@ -1,0 +1,292 @@
+// concert::buffered(consumer, capacity): a stage that runs its consumer on a thread of its own
+// behind a bounded queue, so production is not stalled by slow consumption (Concert's advice of
+// buffering in a coroutine and consuming in another thread). Inline on the sender's thread under
+// DISABLE.
+#pragma once
+
+#include <fmt/format.h>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "consumer.hpp"
+#include "disable.hpp"
+#include "errors.hpp"
+
+namespace concert {
+
+namespace detail {
+
+// Lets one thread sleep until another makes `ready()` true. The sleeper polls first (the other
+// side usually acts within microseconds, and waking a sleeping thread costs two syscalls); the
+// notifier takes the lock only when the sleeper sleeps. Both sides use sequentially consistent
+// atomics, so either the sleeper sees the change or the notifier sees it sleeping.
+class wakeup {
+  public:
+    template <class Ready>
+    void wait_until(Ready ready) {
+        if (ready()) {
+            return;
+        }
+        const auto until = std::chrono::steady_clock::now() + poll_budget;
+        do {
+            for (int i = 0; i < polls_between_clock_reads; ++i) {
+                if (ready()) {
+                    return;
+                }
+            }
+        } while (std::chrono::steady_clock::now() < until);
+        std::unique_lock lock(mutex_);
+        sleeping_.store(true);
+        condition_.wait(lock, ready);
+        sleeping_.store(false, std::memory_order_relaxed);
+    }
+
+    // Call after a sequentially consistent store that may make the sleeper's condition true.
+    void notify() {
+        if (sleeping_.load()) {
+            std::lock_guard lock(mutex_);
+            condition_.notify_one();
+        }
+    }
+
+  private:
+    static constexpr auto poll_budget = std::chrono::microseconds(50);
+    static constexpr int polls_between_clock_reads = 64;
+
+    std::atomic<bool> sleeping_{false};
+    std::mutex mutex_;
+    std::condition_variable condition_;
+};
+
+// How a buffered stage runs its consumer; make_stage picks one.
+template <class T>
+class stage {
+  public:
+    stage() = default;
+    stage(const stage&) = delete;
+    stage& operator=(const stage&) = delete;
+    virtual ~stage() = default;
+
+    // Hands `item` to the consumer; throws the consumer's exception.
+    virtual void push(T&& item) = 0;
+    // True once the consumer failed, before anyone received the exception.
+    virtual bool failed() const noexcept = 0;
+    // Delivers everything queued, closes a consumer the stage took over, stops, and returns the
+    // consumer's exception if nobody received it yet.
+    virtual std::exception_ptr finish() noexcept = 0;
+};
+
+template <class T, class Stored>
+class inline_stage final : public stage<T> {
+  public:
+    template <class C>
+    explicit inline_stage(C&& consumer) : consumer_(std::forward<C>(consumer)) {}
+
+    void push(T&& item) override { deliver(consumer_, std::move(item)); }
+    bool failed() const noexcept override { return false; }
+    std::exception_ptr finish() noexcept override {
+        try {
+            close_if_owned<Stored>(consumer_);
+        } catch (...) {
+            return std::current_exception();
+        }
+        return nullptr;
+    }
+
+  private:
+    Stored consumer_;
+};
+
+// A ring of slots for one sender and the stage's thread. `head_` and `tail_` count items taken and
+// put (they never wrap in practice); the ring's size is a power of two so a count maps to a slot
+// with a mask, and `capacity_` bounds how far `tail_` may run ahead of `head_`.
+template <class T, class Stored>
+class threaded_stage final : public stage<T> {
+  public:
+    template <class C>
+    threaded_stage(C&& consumer, std::size_t capacity)
+        : consumer_(std::forward<C>(consumer)),
+          capacity_(capacity),
+          mask_(std::bit_ceil(capacity) - 1),
+          ring_(std::make_unique<std::optional<T>[]>(mask_ + 1)),
+          thread_([this] { run(); }) {}
+
+    ~threaded_stage() override = default;
+
+    void push(T&& item) override {
+        const std::size_t tail = tail_.load(std::memory_order_relaxed);
+        space_.wait_until([&] { return tail - head_.load() < capacity_ || failed_.load(); });
+        if (failed_.load()) {
+            error_received_ = true;
+            std::rethrow_exception(error_);
+        }
+        ring_[tail & mask_].emplace(std::move(item));
+        tail_.store(tail + 1);
+        items_.notify();
+    }
+
+    bool failed() const noexcept override { return failed_.load() && !error_received_; }
+
+    std::exception_ptr finish() noexcept override {
+        closed_.store(true);
+        items_.notify();
+        thread_.join();
+        return error_received_ ? nullptr : error_;
+    }
+
+  private:
+    // The stage's thread: takes items in order and hands them to the consumer until closed.
+    void run() noexcept {
+        try {
+            std::size_t head = 0;
+            for (;;) {
+                items_.wait_until([&] { return tail_.load() != head || closed_.load(); });
+                const std::size_t tail = tail_.load();
+                if (tail == head) {
+                    break;
+                }
+                while (head != tail) {
+                    std::optional<T>& slot = ring_[head & mask_];
+                    T item = std::move(*slot);
+                    slot.reset();
+                    // The slot is free before the consumer runs, so the sender keeps going.
+                    head_.store(++head);
+                    space_.notify();
+                    deliver(consumer_, std::move(item));
+                }
+            }
+            close_if_owned<Stored>(consumer_);
+        } catch (...) {
+            error_ = std::current_exception();
+            failed_.store(true);
+            space_.notify();
+        }
+    }
+
+    Stored consumer_;
+    const std::size_t capacity_;
+    const std::size_t mask_;
+    const std::unique_ptr<std::optional<T>[]> ring_;
+    // Written by the stage's thread and by the sender; apart, so they do not share a cache line.
+    alignas(64) std::atomic<std::size_t> head_{0};
+    alignas(64) std::atomic<std::size_t> tail_{0};
+    std::atomic<bool> closed_{false};
+    std::atomic<bool> failed_{false};
+    std::exception_ptr error_;     // set by the stage's thread before failed_
+    bool error_received_ = false;  // the sender's: a send rethrew error_
+    wakeup items_;                 // the stage's thread waits here for items
+    wakeup space_;                 // the sender waits here for a free slot
+    std::thread thread_;           // last: it starts once everything else is built
+};
+
+inline constexpr std::size_t max_buffer_capacity = std::size_t{1} << 30;
+
+// The one place that decides where a buffered consumer runs: on a thread of its own, or inline on
+// the sender's thread when async is disabled.
+template <class T, class Stored, class C>
+std::unique_ptr<stage<T>> make_stage(C&& consumer, std::size_t capacity) {
+    if (capacity == 0 || capacity > max_buffer_capacity) {
+        throw std::invalid_argument(fmt::format(
+            "concert::buffered: capacity {} is not from 1 to {}", capacity, max_buffer_capacity));
+    }
+    if (async_disabled()) {
+        return std::make_unique<inline_stage<T, Stored>>(std::forward<C>(consumer));
+    }
+    return std::make_unique<threaded_stage<T, Stored>>(std::forward<C>(consumer), capacity);
+}
+
+}  // namespace detail
+
+// The consumer of a buffered stage (made by concert::buffered). send() returns at once unless the
+// queue is full, then it waits (back-pressure: nothing is dropped). Closing delivers everything
+// queued and joins the thread. One thread sends at a time, as with any consumer.
+template <class T>
+class buffered_stage {
+  public:
+    using item_type = T;
+
+    template <class Stored, class C>
+    buffered_stage(std::in_place_type_t<Stored> /*how*/, C&& consumer, std::size_t capacity)
+        : stage_(detail::make_stage<T, Stored>(std::forward<C>(consumer), capacity)) {}
+
+    buffered_stage(buffered_stage&& other) noexcept = default;
+    buffered_stage& operator=(buffered_stage&& other) noexcept {
+        if (this != &other) {
+            finish_and_report();
+            stage_ = std::move(other.stage_);
+            failed_ = other.failed_;
+        }
+        return *this;
+    }
+    // Closes the stage; the consumer's exception, which a destructor cannot throw, goes to
+    // concert's error handler. Call close() to receive it instead.
+    ~buffered_stage() { finish_and_report(); }
+
+    // Queues `item` for the consumer. Rethrows the consumer's exception if it failed meanwhile
+    // (the stage is then finished); throws concert::consumer_finished after that or after close().
+    void send(T&& item) { push(std::move(item)); }
+    void send(const T& item) requires std::copy_constructible<T> { push(T(item)); }
+
+    // True once the stage was closed or its consumer failed.
+    bool done() const noexcept { return !stage_ || failed_ || stage_->failed(); }
+
+    // Delivers everything queued, joins the thread, and rethrows the consumer's exception if it
+    // failed and no send() rethrew it. Closing again does nothing.
+    void close() {
+        if (!stage_) {
+            return;
+        }
+        if (const std::exception_ptr error = std::exchange(stage_, nullptr)->finish()) {
+            std::rethrow_exception(error);
+        }
+    }
+
+  private:
+    void push(T&& item) {
+        if (!stage_ || failed_) {
+            throw consumer_finished(
+                "concert::buffered_stage::send: the stage was closed, or its consumer failed");
+        }
+        try {
+            stage_->push(std::move(item));
+        } catch (...) {
+            failed_ = true;
+            throw;
+        }
+    }
+
+    void finish_and_report() noexcept {
+        if (!stage_) {
+            return;
+        }
+        if (const std::exception_ptr error = std::exchange(stage_, nullptr)->finish()) {
+            report_error(error, "the consumer of a buffered stage destroyed without close()");
+        }
+    }
+
+    std::unique_ptr<detail::stage<T>> stage_;
+    bool failed_ = false;
+};
+
+// Runs `consumer` behind a queue of `capacity` items (from 1 to 2^30; else std::invalid_argument).
+// The item type is `T` when given, else the one the consumer tells (see consumer_item_t).
+template <class T = void, class C>
+requires detail::item_known<T, C> && consumer_of<C, detail::chosen_item_t<T, C>>
+    buffered_stage<detail::chosen_item_t<T, C>> buffered(C&& consumer, std::size_t capacity) {
+    using item = detail::chosen_item_t<T, C>;
+    return buffered_stage<item>(std::in_place_type<detail::stored_consumer_t<C&&>>,
+                                std::forward<C>(consumer), capacity);
+}
+
+}  // namespace concert

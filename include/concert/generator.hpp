@@ -1,0 +1,142 @@
+// concert::generator<T>: the return type of a producer coroutine that co_yields items; a lazy,
+// move-only input range whose iteration rethrows the producer's exception.
+#pragma once
+
+#include <concepts>
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace concert {
+
+template <class T>
+class generator {
+    static_assert(std::is_object_v<T> && std::is_same_v<T, std::remove_cv_t<T>>,
+                  "concert::generator<T>: T is the item's type, not a reference or const type");
+
+  public:
+    class promise_type;
+    class iterator;
+    using handle_type = std::coroutine_handle<promise_type>;
+
+    class promise_type {
+      public:
+        generator get_return_object() noexcept {
+            return generator{handle_type::from_promise(*this)};
+        }
+        std::suspend_always initial_suspend() const noexcept { return {}; }
+        std::suspend_always final_suspend() const noexcept { return {}; }
+        void return_void() const noexcept {}
+        void unhandled_exception() noexcept { error_ = std::current_exception(); }
+
+        // An rvalue is handed over where it is: it lives in the producer's frame until the
+        // producer resumes, so the consumer may move from it.
+        std::suspend_always yield_value(T&& item) noexcept {
+            item_ = std::addressof(item);
+            return {};
+        }
+
+        // Anything else (an lvalue the producer keeps using, a value of another type) is first
+        // made into a T the consumer owns.
+        template <class U>
+        requires std::constructible_from<T, U>
+        auto yield_value(U&& value) { return owned_item{T(std::forward<U>(value))}; }
+
+        // A producer only yields: it has nothing to wait for.
+        template <class U>
+        void await_transform(U&&) = delete;
+
+      private:
+        friend class generator;
+        friend class iterator;
+
+        // Holds a made item in the frame while the producer is suspended.
+        struct owned_item {
+            T item;
+            bool await_ready() const noexcept { return false; }
+            void await_suspend(handle_type producer) noexcept {
+                producer.promise().item_ = std::addressof(item);
+            }
+            void await_resume() const noexcept {}
+        };
+
+        void rethrow_if_failed() {
+            if (error_) {
+                std::rethrow_exception(std::exchange(error_, nullptr));
+            }
+        }
+
+        T* item_ = nullptr;
+        std::exception_ptr error_;
+    };
+
+    // Reading `*it` gives the current item as an lvalue the reader may move from.
+    class iterator {
+      public:
+        using iterator_concept = std::input_iterator_tag;
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+
+        iterator() noexcept = default;
+
+        T& operator*() const noexcept { return *producer_.promise().item_; }
+        T* operator->() const noexcept { return producer_.promise().item_; }
+
+        iterator& operator++() {
+            advance(producer_);
+            return *this;
+        }
+        void operator++(int) { ++*this; }
+
+        friend bool operator==(const iterator& it, std::default_sentinel_t) noexcept {
+            return !it.producer_ || it.producer_.done();
+        }
+
+      private:
+        friend class generator;
+        explicit iterator(handle_type producer) noexcept : producer_(producer) {}
+        handle_type producer_;
+    };
+
+    generator() noexcept = default;
+    generator(generator&& other) noexcept : producer_(std::exchange(other.producer_, nullptr)) {}
+    generator& operator=(generator&& other) noexcept {
+        if (this != &other) {
+            destroy();
+            producer_ = std::exchange(other.producer_, nullptr);
+        }
+        return *this;
+    }
+    ~generator() { destroy(); }
+
+    // Runs the producer to its first item. Call it once: iteration consumes the generator.
+    iterator begin() {
+        if (producer_) {
+            advance(producer_);
+        }
+        return iterator{producer_};
+    }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+  private:
+    explicit generator(handle_type producer) noexcept : producer_(producer) {}
+
+    static void advance(handle_type producer) {
+        producer.resume();
+        producer.promise().rethrow_if_failed();
+    }
+
+    void destroy() noexcept {
+        if (producer_) {
+            producer_.destroy();
+        }
+    }
+
+    handle_type producer_;
+};
+
+}  // namespace concert
