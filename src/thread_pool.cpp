@@ -1,15 +1,15 @@
-// The pool's scheduler. One FIFO queue under a mutex (a task is taken by exactly one worker, one at a
-// time, so a worker blocked in a device call never holds back queued work). Idle workers spin for a
-// short while before sleeping, and at most `max_spinning` of them spin at once: a submit then costs
-// no syscall while a spinner is around, and an idle pool sleeps. A worker that waits on a future runs
-// queued tasks meanwhile, so nested waits never starve the pool.
+// The pool's scheduler. One FIFO queue under a mutex (a task is taken by exactly one worker, one at
+// a time, so a worker blocked in a device call never holds back queued work). Idle workers spin for
+// a short while before sleeping, and at most `max_spinning` of them spin at once: a submit then
+// costs no syscall while a spinner is around, and an idle pool sleeps. A worker that waits on a
+// future runs queued tasks meanwhile, so nested waits never starve the pool.
+#include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -29,8 +29,8 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 // How long an idle worker polls the queue before sleeping, and how long a thread outside the pool
-// polls a future before blocking in the kernel. Waking a sleeping vCPU costs about 20 us, so polling
-// a little longer than that keeps back-to-back work off the slow path.
+// polls a future before blocking in the kernel. Waking a sleeping vCPU costs about 20 us, so
+// polling a little longer than that keeps back-to-back work off the slow path.
 constexpr auto worker_spin = std::chrono::microseconds(100);
 constexpr auto waiter_spin = std::chrono::microseconds(50);
 // A worker blocked on a future that is not this pool's re-checks it at this period.
@@ -274,7 +274,8 @@ detail::await_outcome thread_pool::state::help_until(detail::readiness probe,
 
 thread_pool::thread_pool(std::size_t threads) {
     if (threads == 0) {
-        throw std::invalid_argument("concert::thread_pool: the number of threads must be at least 1");
+        throw std::invalid_argument(
+            "concert::thread_pool: the number of threads must be at least 1");
     }
     state_ = std::make_unique<state>(threads);
     if constexpr (async_compiled_out) {
@@ -311,7 +312,9 @@ std::size_t thread_pool::size() const noexcept {
     return state_->size;
 }
 
-bool thread_pool::is_worker_thread() const noexcept { return state::current == state_.get(); }
+bool thread_pool::is_worker_thread() const noexcept {
+    return state::current == state_.get();
+}
 
 void thread_pool::enqueue(detail::task* t) {
     // During destruction the pool still takes work from its own tasks (they are being drained);
@@ -322,8 +325,6 @@ void thread_pool::enqueue(detail::task* t) {
     }
     state_->push(t);
 }
-
-namespace {
 
 std::size_t default_pool_size() {
     constexpr std::size_t default_threads = 128;
@@ -343,8 +344,6 @@ std::size_t default_pool_size() {
     }
     return threads;
 }
-
-}  // namespace
 
 thread_pool& default_pool() {
     static thread_pool pool(default_pool_size());

@@ -1,4 +1,5 @@
-// CONCERT_DISABLE_ASYNC defined for the whole program: every submit runs inline and no thread starts.
+// CONCERT_DISABLE_ASYNC defined for the whole program: every submit runs inline and no thread
+// starts.
 #include <gtest/gtest.h>
 
 #include <fstream>

@@ -1,5 +1,5 @@
-// concert::async: Concert's decorator. It wraps a callable so that calling the wrapper runs the call
-// on a pool and returns a concert::future; concert::is_async tells such wrappers apart.
+// concert::async: Concert's decorator. It wraps a callable so that calling the wrapper runs the
+// call on a pool and returns a concert::future; concert::is_async tells such wrappers apart.
 #pragma once
 
 #include <type_traits>
@@ -11,14 +11,14 @@ namespace concert {
 
 template <class F>
 class async_function {
-public:
+  public:
     // `pool` null: the default pool, looked up at each call (so a wrapper made during static
     // initialisation creates no pool).
     async_function(F fn, thread_pool* pool) : fn_(std::move(fn)), pool_(pool) {}
 
     // Submits fn(args...) with copies of fn and the arguments.
     template <class... Args>
-        requires std::is_invocable_v<F, std::decay_t<Args>...>
+    requires std::is_invocable_v<F, std::decay_t<Args>...>
     auto operator()(Args&&... args) const {
         return detail::submit_to(pool_, fn_, std::forward<Args>(args)...);
     }
@@ -26,7 +26,7 @@ public:
     // The wrapped callable, to call it synchronously.
     const F& function() const noexcept { return fn_; }
 
-private:
+  private:
     F fn_;
     thread_pool* pool_;
 };

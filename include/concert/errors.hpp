@@ -12,19 +12,19 @@ namespace concert {
 
 // A future was used without a shared state: default-constructed or moved-from.
 class invalid_future : public std::logic_error {
-public:
+  public:
     using std::logic_error::logic_error;
 };
 
 // Work was submitted from outside a pool whose destruction has begun.
 class pool_stopped : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // An item was sent into a consumer coroutine that has already finished.
 class consumer_finished : public std::logic_error {
-public:
+  public:
     using std::logic_error::logic_error;
 };
 

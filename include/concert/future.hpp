@@ -32,7 +32,7 @@ await_outcome await(readiness probe, const std::chrono::steady_clock::time_point
 
 template <class T>
 class future {
-public:
+  public:
     using value_type = T;
 
     future() noexcept = default;
@@ -80,9 +80,8 @@ public:
     template <class Rep, class Period>
     bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
         require_state("wait_for");
-        const auto deadline =
-            std::chrono::steady_clock::now() +
-            std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
         return block(&deadline);
     }
 
@@ -95,7 +94,7 @@ public:
         return block(&deadline);
     }
 
-private:
+  private:
     // A deferred state (from std::async(deferred)) counts as ready: waiting on it runs it.
     bool is_ready() const noexcept {
         return state_.wait_for(std::chrono::seconds(0)) != std::future_status::timeout;
@@ -160,7 +159,7 @@ void wait(const Futures&... futures) {
 }
 
 template <std::ranges::input_range Range>
-    requires any_future<std::ranges::range_reference_t<Range>>
+requires any_future<std::ranges::range_reference_t<Range>>
 void wait(Range&& futures) {
     for (const auto& f : futures) {
         f.wait_done();

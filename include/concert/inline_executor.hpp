@@ -12,7 +12,7 @@
 namespace concert {
 
 class inline_executor {
-public:
+  public:
     template <class F, class... Args>
     static future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args) {
         using result_type = detail::call_result_t<F, Args...>;

@@ -1,5 +1,5 @@
-// concert::thread_pool: a fixed set of worker threads running submitted calls; the default pool that
-// concert::async uses; concert::submit and concert::post.
+// concert::thread_pool: a fixed set of worker threads running submitted calls; the default pool
+// that concert::async uses; concert::submit and concert::post.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +14,7 @@
 namespace concert {
 
 class thread_pool {
-public:
+  public:
     // Starts `threads` workers, named concert-0, concert-1, ...; 0 is std::invalid_argument.
     // Under CONCERT_DISABLE_ASYNC no thread is started: every submit runs inline.
     explicit thread_pool(std::size_t threads);
@@ -27,9 +27,9 @@ public:
 
     std::size_t size() const noexcept;
 
-    // Runs f(args...) on a worker and returns its future. The callable and arguments are decay-copied
-    // (use std::ref to pass a reference). Inline when async is disabled. Throws concert::pool_stopped
-    // when called from outside the pool after its destruction began.
+    // Runs f(args...) on a worker and returns its future. The callable and arguments are
+    // decay-copied (use std::ref to pass a reference). Inline when async is disabled. Throws
+    // concert::pool_stopped when called from outside the pool after its destruction began.
     template <class F, class... Args>
     future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args);
 
@@ -43,17 +43,20 @@ public:
     // Takes ownership of `t` and queues it (the executors' low-level entry).
     void enqueue(detail::task* t);
 
-private:
+  private:
     friend detail::await_outcome detail::await(detail::readiness,
                                                const std::chrono::steady_clock::time_point*);
     struct state;
     std::unique_ptr<state> state_;
 };
 
-// The global pool, created on first use: 128 workers (device calls mostly block, so it is sized for
-// blocking work rather than cores), or the value of the environment variable CONCERT_THREADS.
-// A bad value throws std::invalid_argument naming the variable.
+// The global pool, created on first use with default_pool_size() workers.
 thread_pool& default_pool();
+
+// 128 (device calls mostly block, so the default pool is sized for blocking work rather than
+// cores), or the value of the environment variable CONCERT_THREADS, read now. A bad value throws
+// std::invalid_argument naming the variable.
+std::size_t default_pool_size();
 
 namespace detail {
 
@@ -80,7 +83,8 @@ void post_to(thread_pool* pool, F&& f, Args&&... args) {
         return;
     }
     using call_type = decltype(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
-    auto* t = new detached_task<call_type>(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
+    auto* t =
+        new detached_task<call_type>(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
     (pool != nullptr ? *pool : default_pool()).enqueue(t);
 }
 

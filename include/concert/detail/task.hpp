@@ -1,5 +1,5 @@
-// Building blocks shared by the executors: a call bound to copies of its arguments, running it into a
-// promise, and the intrusive queue node a pool stores.
+// Building blocks shared by the executors: a call bound to copies of its arguments, running it into
+// a promise, and the intrusive queue node a pool stores.
 #pragma once
 
 #include <exception>
@@ -14,11 +14,12 @@
 
 namespace concert::detail {
 
-// Binds decayed copies of `f` and `args` (as std::thread does); the call invokes them as rvalues, so a
-// reference is only kept where the user passed std::ref.
+// Binds decayed copies of `f` and `args` (as std::thread does); the call invokes them as rvalues,
+// so a reference is only kept where the user passed std::ref.
 template <class F, class... Args>
 auto bind_call(F&& f, Args&&... args) {
-    return [fn = std::forward<F>(f), ... bound = std::forward<Args>(args)]() mutable -> decltype(auto) {
+    return [fn = std::forward<F>(f),
+            ... bound = std::forward<Args>(args)]() mutable -> decltype(auto) {
         return std::invoke(std::move(fn), std::move(bound)...);
     };
 }
