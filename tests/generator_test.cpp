@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <ranges>
 #include <stdexcept>
@@ -29,12 +30,9 @@ TEST(Generator, YieldsItemsInOrderThroughRangeFor) {
 }
 
 TEST(Generator, WorksWithStandardRangeAlgorithms) {
-    auto gen = count_to(5);
-    std::vector<int> doubled;
-    for (int x : gen | std::views::transform([](int i) { return 2 * i; })) {
-        doubled.push_back(x);
-    }
-    EXPECT_EQ(doubled, (std::vector<int>{0, 2, 4, 6, 8}));
+    // Range algorithms, not views: clang++ 14 cannot compile libstdc++ 12's views at all.
+    auto gen = count_to(10);
+    EXPECT_EQ(std::ranges::count_if(gen, [](int i) { return i % 3 == 0; }), 4);
 }
 
 TEST(Generator, IsLazyUntilIterated) {
