@@ -1,0 +1,229 @@
+// Benchmarks of the dispatcher (issue 5), side by side with Boost.Signals2 and libsigc++ emission
+// in the same run: the cost of send on the caller, send-to-handler latency, and delivered messages
+// per second with 1 and 10 subscribers; then the issue's target ratios.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <sigc++/sigc++.h>
+#include <atomic>
+#include <boost/signals2.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <concert/concert.hpp>
+
+namespace {
+
+constexpr std::int64_t messages_per_batch = 100'000;
+// The send-cost loop flushes (untimed) this often, so the queue stays the size of a real backlog.
+constexpr std::int64_t sends_between_flushes = 1 << 14;
+
+const int sender = 0;
+constexpr const char* message = "frame";
+
+// The same handler for every peer: count the call.
+struct counting_handler {
+    std::uint64_t* count;
+    void operator()(const void* /*sender*/) const { ++*count; }
+};
+
+// ---- Cost of one send on the caller's thread (for the peers, the whole emission).
+
+void send_cost_concert(benchmark::State& state) {
+    concert::Dispatcher dispatcher;
+    std::uint64_t delivered = 0;
+    dispatcher.subscribe(&sender, message, counting_handler{&delivered});
+    std::int64_t sent = 0;
+    for (auto _ : state) {
+        dispatcher.send(&sender, message);
+        if (++sent % sends_between_flushes == 0) {
+            state.PauseTiming();
+            dispatcher.flush();
+            state.ResumeTiming();
+        }
+    }
+    dispatcher.flush();
+    benchmark::DoNotOptimize(delivered);
+}
+
+template <class Signal>
+void emit_cost(benchmark::State& state) {
+    Signal signal;
+    std::uint64_t delivered = 0;
+    signal.connect(counting_handler{&delivered});
+    for (auto _ : state) {
+        signal(&sender);
+    }
+    benchmark::DoNotOptimize(delivered);
+}
+
+// ---- Send-to-handler latency: the caller sends, then spins until the handler has run.
+
+void latency_concert(benchmark::State& state, bool idle_before_each_send) {
+    concert::Dispatcher dispatcher;
+    std::atomic<std::uint64_t> handled{0};
+    dispatcher.subscribe(&sender, message,
+                         [&](const void*) { handled.fetch_add(1, std::memory_order_release); });
+    std::uint64_t expected = 0;
+    for (auto _ : state) {
+        if (idle_before_each_send) {
+            // Long enough for the delivery thread to stop spinning and park.
+            state.PauseTiming();
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            state.ResumeTiming();
+        }
+        dispatcher.send(&sender, message);
+        ++expected;
+        while (handled.load(std::memory_order_acquire) != expected) {
+        }
+    }
+}
+
+// ---- Delivered messages per second: a batch sent, then flushed; one item per message.
+
+void throughput_concert(benchmark::State& state) {
+    concert::Dispatcher dispatcher;
+    std::uint64_t delivered = 0;
+    for (std::int64_t i = 0; i < state.range(0); ++i) {
+        dispatcher.subscribe(&sender, message, counting_handler{&delivered});
+    }
+    for (auto _ : state) {
+        for (std::int64_t i = 0; i < messages_per_batch; ++i) {
+            dispatcher.send(&sender, message);
+        }
+        dispatcher.flush();
+    }
+    benchmark::DoNotOptimize(delivered);
+    state.SetItemsProcessed(state.iterations() * messages_per_batch);
+}
+
+template <class Signal>
+void throughput_emit(benchmark::State& state) {
+    Signal signal;
+    std::uint64_t delivered = 0;
+    for (std::int64_t i = 0; i < state.range(0); ++i) {
+        signal.connect(counting_handler{&delivered});
+    }
+    for (auto _ : state) {
+        for (std::int64_t i = 0; i < messages_per_batch; ++i) {
+            signal(&sender);
+        }
+    }
+    benchmark::DoNotOptimize(delivered);
+    state.SetItemsProcessed(state.iterations() * messages_per_batch);
+}
+
+using boost_signal = boost::signals2::signal<void(const void*)>;
+using sigc_signal = sigc::signal<void(const void*)>;
+
+void register_benchmarks() {
+    using benchmark::kMicrosecond;
+    using benchmark::kNanosecond;
+    benchmark::RegisterBenchmark("send/concert", send_cost_concert)->Unit(kNanosecond);
+    benchmark::RegisterBenchmark("send/boost_signals2_emit", emit_cost<boost_signal>)
+        ->Unit(kNanosecond);
+    benchmark::RegisterBenchmark("send/sigc_emit", emit_cost<sigc_signal>)->Unit(kNanosecond);
+
+    benchmark::RegisterBenchmark("latency/concert_busy", latency_concert, false)->Unit(kNanosecond);
+    benchmark::RegisterBenchmark("latency/concert_after_idle", latency_concert, true)
+        ->Unit(kMicrosecond)
+        ->Iterations(2000);
+
+    for (const std::int64_t subscribers : {1, 10}) {
+        benchmark::RegisterBenchmark("throughput/concert", throughput_concert)
+            ->Arg(subscribers)
+            ->UseRealTime()
+            ->Unit(kMicrosecond);
+        benchmark::RegisterBenchmark("throughput/boost_signals2", throughput_emit<boost_signal>)
+            ->Arg(subscribers)
+            ->UseRealTime()
+            ->Unit(kMicrosecond);
+        benchmark::RegisterBenchmark("throughput/sigc", throughput_emit<sigc_signal>)
+            ->Arg(subscribers)
+            ->UseRealTime()
+            ->Unit(kMicrosecond);
+    }
+}
+
+// Console output as usual; also keeps each benchmark's median real time per iteration.
+class median_collector : public benchmark::ConsoleReporter {
+  public:
+    using ConsoleReporter::ConsoleReporter;
+
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const auto& run : runs) {
+            const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+            const bool only_run = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
+            if (!run.error_occurred && (median || only_run)) {
+                ns[run.run_name.function_name + (run.run_name.args.empty() ? "" : "/") +
+                   run.run_name.args] = run.GetAdjustedRealTime() /
+                                        benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
+            }
+        }
+        ConsoleReporter::ReportRuns(runs);
+    }
+
+    std::map<std::string, double> ns;
+};
+
+void print_summary(const median_collector& results) {
+    const auto get = [&](const std::string& name) {
+        const auto found = results.ns.find(name);
+        return found == results.ns.end() ? -1.0 : found->second;
+    };
+    fmt::print("\nRatios in this run (medians; > 1 means concert is faster):\n");
+    const auto ratio = [&](std::string_view label, const std::string& peer,
+                           const std::string& concert, double at_least) {
+        const double p = get(peer);
+        const double c = get(concert);
+        if (p < 0 || c < 0) {
+            fmt::print("  {:<58} not run\n", label);
+            return;
+        }
+        const double value = p / c;
+        fmt::print("  {:<58} {:>6.2f}", label, value);
+        if (at_least > 0) {
+            fmt::print("  (target >= {}) {}", at_least, value >= at_least ? "holds" : "MISSED");
+        }
+        fmt::print("\n");
+    };
+    ratio("send on the caller: Boost.Signals2 emit / concert send", "send/boost_signals2_emit",
+          "send/concert", 0);
+    ratio("send on the caller: libsigc++ emit / concert send", "send/sigc_emit", "send/concert", 0);
+    ratio("throughput, 1 subscriber: concert / Boost.Signals2", "throughput/boost_signals2/1",
+          "throughput/concert/1", 2.0);
+    ratio("throughput, 1 subscriber: concert / libsigc++", "throughput/sigc/1",
+          "throughput/concert/1", 0);
+    ratio("throughput, 10 subscribers: concert / Boost.Signals2", "throughput/boost_signals2/10",
+          "throughput/concert/10", 0);
+    ratio("throughput, 10 subscribers: concert / libsigc++", "throughput/sigc/10",
+          "throughput/concert/10", 0);
+    const double send_ns = get("send/concert");
+    if (send_ns >= 0) {
+        constexpr double send_target_ns = 100;
+        fmt::print("  {:<58} {:>6.1f} ns  (target < {} ns) {}\n", "send on the caller", send_ns,
+                   send_target_ns, send_ns < send_target_ns ? "holds" : "MISSED");
+    }
+}
+
+}  // namespace
+
+// Any Google Benchmark flag works (e.g. --benchmark_repetitions=5 for medians of five runs).
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    register_benchmarks();
+    median_collector reporter(isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_Color
+                                                         : benchmark::ConsoleReporter::OO_None);
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    print_summary(reporter);
+    benchmark::Shutdown();
+    return 0;
+}
