@@ -78,6 +78,8 @@ using detail::dispatcher_state;
 using detail::subscriber;
 using detail::subscription_kind;
 
+constexpr std::size_t cache_line = 64;
+
 // The sender under which any-sender subscriptions are filed: an address no user object can have.
 const char any_sender_marker = 0;
 const void* const any_sender_key = &any_sender_marker;
@@ -179,27 +181,41 @@ void call(subscriber& s, const void* sender, std::string_view message) noexcept 
     s.end_call();
 }
 
+// The handler lists a (sender, message) pair resolves to in one table.
+struct recipients {
+    const handler_list* exact = nullptr;
+    const handler_list* any_sender = nullptr;
+    const handler_list* any_message = nullptr;
+};
+
 template <class Map, class Key>
-void call_each(const Map& map, const Key& key, const void* sender,
-               std::string_view message) noexcept {
+const handler_list* find_list(const Map& map, const Key& key) {
     const auto found = map.find(key);
-    if (found == map.end()) {
-        return;
+    return found == map.end() ? nullptr : &found->second;
+}
+
+recipients find_recipients(const subscriber_table& table, const void* sender,
+                           std::string_view message) {
+    recipients r;
+    r.exact = find_list(table.by_message, message_key_view{sender, message});
+    if (table.any_sender_count != 0) {
+        r.any_sender = find_list(table.by_message, message_key_view{any_sender_key, message});
     }
-    for (const auto& s : found->second) {
-        call(*s, sender, message);
+    if (!table.by_sender.empty()) {
+        r.any_message = find_list(table.by_sender, sender);
     }
+    return r;
 }
 
 // Handlers of the exact pair first, then those of the message from any sender, then those of
 // every message of the sender; each group in subscription order.
-void deliver(const subscriber_table& table, const void* sender, std::string_view message) noexcept {
-    call_each(table.by_message, message_key_view{sender, message}, sender, message);
-    if (table.any_sender_count != 0) {
-        call_each(table.by_message, message_key_view{any_sender_key, message}, sender, message);
-    }
-    if (!table.by_sender.empty()) {
-        call_each(table.by_sender, sender, sender, message);
+void deliver(const recipients& r, const void* sender, std::string_view message) noexcept {
+    for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
+        if (list != nullptr) {
+            for (const auto& s : *list) {
+                call(*s, sender, message);
+            }
+        }
     }
 }
 
@@ -287,7 +303,7 @@ struct dispatcher_state {
     void deliver_inline(const void* sender, std::string_view message) {
         const auto table = snapshot();
         const auto* outer = std::exchange(delivering_here, this);
-        deliver(*table, sender, message);
+        deliver(find_recipients(*table, sender, message), sender, message);
         delivering_here = outer;
     }
 
@@ -324,15 +340,26 @@ struct dispatcher_state {
     void deliver_batch(const message_batch& batch) {
         std::shared_ptr<const subscriber_table> table;
         std::uint64_t version = 0;
+        // Streams repeat the same pair ("frame" from one camera): look it up once per run of them.
+        const void* last_sender = nullptr;
+        std::string_view last_message;
+        recipients last;
         batch.for_each([&](const void* sender, std::string_view message) {
             // A subscription made before a message was sent must see it: refresh when the table
             // changed.
-            if (!table || table_version.load(std::memory_order_acquire) != version) {
+            const bool table_changed =
+                !table || table_version.load(std::memory_order_acquire) != version;
+            if (table_changed) {
                 std::lock_guard lock(table_mutex);
                 table = current_table;
                 version = table_version.load(std::memory_order_relaxed);
             }
-            deliver(*table, sender, message);
+            if (table_changed || sender != last_sender || message != last_message) {
+                last = find_recipients(*table, sender, message);
+                last_sender = sender;
+                last_message = message;
+            }
+            deliver(last, sender, message);
         });
     }
 
@@ -430,8 +457,9 @@ struct dispatcher_state {
     message_batch incoming;          // guarded by queue_mutex
     bool consumer_sleeping = false;  // guarded by queue_mutex
     bool stopping;                   // guarded by queue_mutex
-    std::atomic<std::uint64_t> pushed{0};
-    std::atomic<std::uint64_t> delivered{0};
+    // On lines of their own: the idle delivery thread spins reading `pushed`.
+    alignas(cache_line) std::atomic<std::uint64_t> pushed{0};
+    alignas(cache_line) std::atomic<std::uint64_t> delivered{0};
 
     // Threads in flush() waiting for the delivery thread.
     std::mutex flush_mutex;
