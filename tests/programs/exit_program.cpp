@@ -1,0 +1,48 @@
+// The child program of tests/exit_test.cpp: leaves work in flight on the global pool and the
+// global dispatcher and returns from main; the very last thing the exit sequence runs prints what
+// was done. argv[1] says which of the two is created first ("pool-first" or "dispatcher-first"),
+// so both orders of their shutdown at exit are exercised.
+#include <fmt/format.h>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string_view>
+
+#include <concert/concert.hpp>
+
+namespace {
+
+constexpr int posted_tasks = 200;
+std::atomic<int> ran{0};
+std::atomic<int> handled{0};
+const int detector = 0;  // the sender
+
+void print_outcome() {
+    fmt::print("ran={} handled={}\n", ran.load(), handled.load());
+    std::fflush(stdout);
+}
+
+void acquire_and_announce() {
+    ++ran;
+    concert::dispatcher.send(&detector, "frame");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Registered before the pool and the dispatcher exist, so it runs after both have shut down.
+    std::atexit(print_outcome);
+    const std::string_view order = argc > 1 ? argv[1] : "pool-first";
+    if (order == "pool-first") {
+        concert::default_pool();
+    }
+    concert::dispatcher.subscribe(&detector, "frame", [](const void*) { ++handled; });
+    for (int i = 0; i < posted_tasks; ++i) {
+        concert::post(acquire_and_announce);
+    }
+    // A future nobody waits for, and a task whose exception only the error handler can see.
+    static_cast<void>(concert::submit(acquire_and_announce));
+    concert::post([] { throw std::runtime_error("shutter jammed at exit"); });
+    return 0;
+}
