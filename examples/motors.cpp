@@ -1,7 +1,7 @@
 // Two simulated motors move at once through concert::async; a third move fails, and its exception
 // surfaces where the program waits for it.
-#include <chrono>
 #include <fmt/format.h>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -16,7 +16,8 @@ struct motor {
     // A blocking device call, as Concert's device methods are: it returns once the move is done.
     double move_to(double target) {
         if (target > limit) {
-            throw std::out_of_range(fmt::format("{}: {} mm is beyond the {} mm limit", name, target, limit));
+            throw std::out_of_range(
+                fmt::format("{}: {} mm is beyond the {} mm limit", name, target, limit));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the hardware moving
         position = target;
