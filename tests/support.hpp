@@ -18,8 +18,8 @@ class gate {
     std::shared_future<void> opening_ = opened_.get_future().share();
 };
 
-// Occupies a one-thread pool's worker until `g` opens, so that later tasks stay queued. An inline run
-// has no worker to occupy (and would block the test), so it does nothing then.
+// Occupies a one-thread pool's worker until `g` opens, so that later tasks stay queued. An inline
+// run has no worker to occupy (and would block the test), so it does nothing then.
 template <class Pool>
 void occupy_worker(Pool& pool, const gate& g) {
     if (!concert::async_disabled()) {
