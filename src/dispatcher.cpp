@@ -259,13 +259,20 @@ struct message_waiter {
     bool sent = false;  // guarded by waiters_mutex
 };
 
-// Passes an atomic test to detail::await, the core's bounded spin before blocking.
+// Passes an atomic test to detail::await, the core's bounded spin before blocking; true if it held.
 template <class Test>
-void spin_until(const Test& test) {
+bool spin_until(const Test& test) {
     const detail::readiness probe{
         &test, [](const void* self) noexcept { return (*static_cast<const Test*>(self))(); }};
-    static_cast<void>(detail::await(probe, nullptr));
+    return detail::await(probe, nullptr) == detail::await_outcome::ready;
 }
+
+// The delivery thread's snapshot of the subscribers, kept from batch to batch while the table does
+// not change.
+struct table_view {
+    std::shared_ptr<const subscriber_table> table;
+    std::uint64_t version = 0;
+};
 
 }  // namespace
 
@@ -310,9 +317,13 @@ struct dispatcher_state {
     void run() {
         delivering_here = this;
         message_batch batch;
+        table_view view;
         std::uint64_t taken = 0;
         for (;;) {
-            spin_until([&] { return pushed.load(std::memory_order_relaxed) != taken; });
+            if (!spin_until([&] { return pushed.load(std::memory_order_relaxed) != taken; })) {
+                // About to sleep: let go of removed handlers (and what they captured) meanwhile.
+                view.table.reset();
+            }
             {
                 std::unique_lock lock(queue_mutex);
                 while (incoming.empty() && !stopping) {
@@ -325,7 +336,7 @@ struct dispatcher_state {
                 std::swap(batch, incoming);
                 taken = pushed.load(std::memory_order_relaxed);
             }
-            deliver_batch(batch);
+            deliver_batch(batch, view);
             batch.clear();
             // seq_cst store then load, against flush's increment then load: one of them sees the
             // other.
@@ -337,27 +348,26 @@ struct dispatcher_state {
         }
     }
 
-    void deliver_batch(const message_batch& batch) {
-        std::shared_ptr<const subscriber_table> table;
-        std::uint64_t version = 0;
+    void deliver_batch(const message_batch& batch, table_view& view) {
         // Streams repeat the same pair ("frame" from one camera): look it up once per run of them.
         const void* last_sender = nullptr;
         std::string_view last_message;
         recipients last;
+        bool looked_up = false;
         batch.for_each([&](const void* sender, std::string_view message) {
             // A subscription made before a message was sent must see it: refresh when the table
             // changed.
-            const bool table_changed =
-                !table || table_version.load(std::memory_order_acquire) != version;
-            if (table_changed) {
+            if (!view.table || table_version.load(std::memory_order_acquire) != view.version) {
                 std::lock_guard lock(table_mutex);
-                table = current_table;
-                version = table_version.load(std::memory_order_relaxed);
+                view.table = current_table;
+                view.version = table_version.load(std::memory_order_relaxed);
+                looked_up = false;
             }
-            if (table_changed || sender != last_sender || message != last_message) {
-                last = find_recipients(*table, sender, message);
+            if (!looked_up || sender != last_sender || message != last_message) {
+                last = find_recipients(*view.table, sender, message);
                 last_sender = sender;
                 last_message = message;
+                looked_up = true;
             }
             deliver(last, sender, message);
         });
@@ -450,15 +460,17 @@ struct dispatcher_state {
         }
     }
 
-    // The queue. `pushed` counts every message queued so far (written under queue_mutex, read
-    // without it by the spinning delivery thread and by flush); `delivered` how many have been.
-    std::mutex queue_mutex;
+    // The queue, on lines of its own: what every send writes. `pushed` counts every message queued
+    // so far (written under queue_mutex, read without it by the spinning delivery thread and by
+    // flush).
+    alignas(cache_line) std::mutex queue_mutex;
     std::condition_variable queue_cv;
     message_batch incoming;          // guarded by queue_mutex
     bool consumer_sleeping = false;  // guarded by queue_mutex
     bool stopping;                   // guarded by queue_mutex
-    // On lines of their own: the idle delivery thread spins reading `pushed`.
-    alignas(cache_line) std::atomic<std::uint64_t> pushed{0};
+    std::atomic<std::uint64_t> pushed{0};
+
+    // How many messages have been delivered: written by the delivery thread only.
     alignas(cache_line) std::atomic<std::uint64_t> delivered{0};
 
     // Threads in flush() waiting for the delivery thread.
