@@ -27,10 +27,12 @@ namespace concert {
 
 namespace detail {
 
-// Lets one thread sleep until another makes `ready()` true. The sleeper polls first (the other
-// side usually acts within microseconds, and waking a sleeping thread costs two syscalls); the
-// notifier takes the lock only when the sleeper sleeps. Both sides use sequentially consistent
-// atomics, so either the sleeper sees the change or the notifier sees it sleeping.
+// Lets one thread sleep until another makes `ready()` true. The sleeper polls first, yielding
+// between polls: the other side usually acts within microseconds, waking a sleeping thread costs
+// two syscalls, and the yields let the other side run when both share a CPU (and stop a poller
+// from stealing the cache line the other side writes). The notifier takes the lock only when the
+// sleeper sleeps. Both sides use sequentially consistent atomics, so either the sleeper sees the
+// change or the notifier sees it sleeping.
 class wakeup {
   public:
     template <class Ready>
@@ -39,13 +41,16 @@ class wakeup {
             return;
         }
         const auto until = std::chrono::steady_clock::now() + poll_budget;
-        do {
-            for (int i = 0; i < polls_between_clock_reads; ++i) {
-                if (ready()) {
-                    return;
-                }
+        for (int polls = 1;; ++polls) {
+            std::this_thread::yield();
+            if (ready()) {
+                return;
             }
-        } while (std::chrono::steady_clock::now() < until);
+            if (polls % polls_between_clock_reads == 0 &&
+                std::chrono::steady_clock::now() >= until) {
+                break;
+            }
+        }
         std::unique_lock lock(mutex_);
         sleeping_.store(true);
         condition_.wait(lock, ready);
@@ -62,7 +67,7 @@ class wakeup {
 
   private:
     static constexpr auto poll_budget = std::chrono::microseconds(50);
-    static constexpr int polls_between_clock_reads = 64;
+    static constexpr int polls_between_clock_reads = 16;
 
     std::atomic<bool> sleeping_{false};
     std::mutex mutex_;
@@ -126,10 +131,17 @@ class threaded_stage final : public stage<T> {
 
     void push(T&& item) override {
         const std::size_t tail = tail_.load(std::memory_order_relaxed);
-        space_.wait_until([&] { return tail - head_.load() < capacity_ || failed_.load(); });
-        if (failed_.load()) {
-            error_received_ = true;
-            std::rethrow_exception(error_);
+        // The fast path reads only the sender's own copy of head_, not the line the stage's thread
+        // writes; a failure is seen at the latest when the queue fills or at close().
+        if (tail - head_seen_ >= capacity_ || failed_.load(std::memory_order_relaxed)) {
+            space_.wait_until([&] {
+                head_seen_ = head_.load();
+                return tail - head_seen_ < capacity_ || failed_.load();
+            });
+            if (failed_.load()) {
+                error_received_ = true;
+                std::rethrow_exception(error_);
+            }
         }
         ring_[tail & mask_].emplace(std::move(item));
         tail_.store(tail + 1);
@@ -185,6 +197,7 @@ class threaded_stage final : public stage<T> {
     std::atomic<bool> failed_{false};
     std::exception_ptr error_;     // set by the stage's thread before failed_
     bool error_received_ = false;  // the sender's: a send rethrew error_
+    std::size_t head_seen_ = 0;    // the sender's: head_ when it last looked
     wakeup items_;                 // the stage's thread waits here for items
     wakeup space_;                 // the sender waits here for a free slot
     std::thread thread_;           // last: it starts once everything else is built
