@@ -18,9 +18,9 @@ namespace {
 
 // Fixed counts, chosen so that the whole file runs in seconds under ThreadSanitizer.
 constexpr int sender_count = 2;
-constexpr std::uint64_t sends_per_sender = 4000;
+constexpr std::uint64_t sends_per_sender = 40000;
 constexpr int churn_threads = 2;
-constexpr int churns_per_thread = 400;
+constexpr int churns_per_thread = 4000;
 constexpr std::uint64_t inner_churn_period =
     50;  // a handler re-subscribes every this many messages
 

@@ -18,8 +18,8 @@ namespace {
 
 // Fixed counts, chosen so that the whole file runs in seconds under ThreadSanitizer.
 constexpr int storm_threads = 4;
-constexpr int storm_submits_per_thread = 1500;
-constexpr int destruction_rounds = 60;
+constexpr int storm_submits_per_thread = 8000;
+constexpr int destruction_rounds = 200;
 constexpr int destruction_tasks = 200;
 
 // Counts what reaches concert's error handler while it lives.
