@@ -229,6 +229,8 @@ class buffered_stage {
   public:
     using item_type = T;
 
+    // Made by concert::buffered, which picks `Stored`: a reference to a consumer the caller keeps,
+    // or the consumer's type when the stage takes it over.
     template <class Stored, class C>
     buffered_stage(std::in_place_type_t<Stored> /*how*/, C&& consumer, std::size_t capacity)
         : stage_(detail::make_stage<T, Stored>(std::forward<C>(consumer), capacity)) {}
