@@ -532,9 +532,13 @@ Dispatcher::~Dispatcher() {
 }
 
 detail::dispatcher_state& Dispatcher::state() {
-    if (auto* s = state_.load(std::memory_order_acquire)) {
+    if (auto* s = state_.load(std::memory_order_acquire)) [[likely]] {
         return *s;
     }
+    return create_state();
+}
+
+detail::dispatcher_state& Dispatcher::create_state() {
     std::lock_guard lock(lifecycle_mutex_);
     if (auto* s = state_.load(std::memory_order_relaxed)) {
         return *s;

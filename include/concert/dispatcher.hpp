@@ -239,6 +239,7 @@ class Dispatcher {
 
     // The state, created on first use.
     detail::dispatcher_state& state();
+    detail::dispatcher_state& create_state();
 
     std::atomic<detail::dispatcher_state*> state_{nullptr};
     std::mutex lifecycle_mutex_;  // creation and shutdown
