@@ -138,13 +138,13 @@ class coroutine {
     explicit coroutine(handle_type consumer) noexcept : consumer_(consumer) {}
 
     void resume_with(T* item) {
-        if (done()) {
+        if (done()) [[unlikely]] {
             refuse();
         }
         auto& promise = consumer_.promise();
         promise.incoming_ = item;
         consumer_.resume();
-        if (promise.error_) {
+        if (promise.error_) [[unlikely]] {
             std::rethrow_exception(std::exchange(promise.error_, nullptr));
         }
     }

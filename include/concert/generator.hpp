@@ -65,7 +65,7 @@ class generator {
         };
 
         void rethrow_if_failed() {
-            if (error_) {
+            if (error_) [[unlikely]] {
                 std::rethrow_exception(std::exchange(error_, nullptr));
             }
         }
