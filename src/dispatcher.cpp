@@ -267,6 +267,28 @@ bool spin_until(const Test& test) {
     return detail::await(probe, nullptr) == detail::await_outcome::ready;
 }
 
+// Guards the queue, whose critical sections are a few dozen instructions: a waiter spins (yielding
+// after a while, in case the holder was preempted) rather than sleeping in the kernel, so that a
+// send never makes a system call because the delivery thread was taking a batch at that moment.
+class spin_lock {
+  public:
+    void lock() noexcept {
+        while (locked_.exchange(true, std::memory_order_acquire)) {
+            for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
+                if (spins >= spins_before_yield) {
+                    std::this_thread::yield();
+                }
+            }
+        }
+    }
+
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+  private:
+    static constexpr int spins_before_yield = 128;
+    std::atomic<bool> locked_{false};
+};
+
 // The delivery thread's snapshot of the subscribers, kept from batch to batch while the table does
 // not change.
 struct table_view {
@@ -293,7 +315,7 @@ struct dispatcher_state {
         }
         bool wake = false;
         {
-            std::lock_guard lock(queue_mutex);
+            std::lock_guard lock(queue_lock);
             if (stopping) {
                 return false;
             }
@@ -302,9 +324,14 @@ struct dispatcher_state {
             wake = std::exchange(consumer_sleeping, false);
         }
         if (wake) {
-            queue_cv.notify_one();
+            wake_consumer();
         }
         return true;
+    }
+
+    void wake_consumer() noexcept {
+        wakeups.fetch_add(1, std::memory_order_release);
+        wakeups.notify_one();
     }
 
     void deliver_inline(const void* sender, std::string_view message) {
@@ -324,17 +351,24 @@ struct dispatcher_state {
                 // About to sleep: let go of removed handlers (and what they captured) meanwhile.
                 view.table.reset();
             }
+            std::uint32_t wakeups_seen = 0;
             {
-                std::unique_lock lock(queue_mutex);
-                while (incoming.empty() && !stopping) {
-                    consumer_sleeping = true;
-                    queue_cv.wait(lock);
-                }
+                std::lock_guard lock(queue_lock);
                 if (incoming.empty()) {
-                    return;  // stopping, and everything sent has been delivered
+                    if (stopping) {
+                        return;  // everything sent has been delivered
+                    }
+                    // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock.
+                    consumer_sleeping = true;
+                    wakeups_seen = wakeups.load(std::memory_order_relaxed);
+                } else {
+                    std::swap(batch, incoming);
+                    taken = pushed.load(std::memory_order_relaxed);
                 }
-                std::swap(batch, incoming);
-                taken = pushed.load(std::memory_order_relaxed);
+            }
+            if (batch.empty()) {
+                wakeups.wait(wakeups_seen, std::memory_order_acquire);
+                continue;
             }
             deliver_batch(batch, view);
             batch.clear();
@@ -377,12 +411,16 @@ struct dispatcher_state {
     // thread is then left to finish and the state must stay alive.
     bool stop() {
         std::thread running;
+        bool wake = false;
         {
-            std::lock_guard lock(queue_mutex);
+            std::lock_guard lock(queue_lock);
             stopping = true;
             running = std::move(thread);
+            wake = std::exchange(consumer_sleeping, false);
         }
-        queue_cv.notify_all();
+        if (wake) {
+            wake_consumer();
+        }
         if (!running.joinable()) {
             return true;
         }
@@ -461,13 +499,12 @@ struct dispatcher_state {
     }
 
     // The queue, on lines of its own: what every send writes. `pushed` counts every message queued
-    // so far (written under queue_mutex, read without it by the spinning delivery thread and by
+    // so far (written under queue_lock, read without it by the spinning delivery thread and by
     // flush).
-    alignas(cache_line) std::mutex queue_mutex;
-    std::condition_variable queue_cv;
-    message_batch incoming;          // guarded by queue_mutex
-    bool consumer_sleeping = false;  // guarded by queue_mutex
-    bool stopping;                   // guarded by queue_mutex
+    alignas(cache_line) spin_lock queue_lock;
+    message_batch incoming;          // guarded by queue_lock
+    bool consumer_sleeping = false;  // guarded by queue_lock
+    bool stopping;                   // guarded by queue_lock
     std::atomic<std::uint64_t> pushed{0};
 
     // How many messages have been delivered: written by the delivery thread only.
@@ -490,7 +527,8 @@ struct dispatcher_state {
     std::vector<message_waiter*> waiters;  // guarded by waiters_mutex
     std::atomic<int> waiter_count{0};
 
-    std::thread thread;  // guarded by queue_mutex once running
+    std::atomic<std::uint32_t> wakeups{0};  // the sleeping delivery thread waits for a change
+    std::thread thread;                     // guarded by queue_lock once running
 };
 
 union global_dispatcher_storage {
