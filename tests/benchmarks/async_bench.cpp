@@ -1,16 +1,10 @@
 // Benchmarks of the core (issue 3): concert's pool side by side with std::async, Boost.Asio's
 // thread_pool and oneTBB's task_arena in one run, the physical limit, and the issue's target
 // ratios.
-#include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-#include <oneapi/tbb/global_control.h>
-#include <oneapi/tbb/task_arena.h>
 #include <atomic>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
 #include <future>
@@ -23,6 +17,13 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <concert/concert.hpp>
 
