@@ -13,10 +13,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include <concert/detail/spin.hpp>
 #include <concert/disable.hpp>
 #include <concert/dispatcher.hpp>
 #include <concert/errors.hpp>
-#include <concert/future.hpp>
 
 namespace concert {
 
@@ -259,35 +259,8 @@ struct message_waiter {
     bool sent = false;  // guarded by waiters_mutex
 };
 
-// Passes an atomic test to detail::await, the core's bounded spin before blocking; true if it held.
-template <class Test>
-bool spin_until(const Test& test) {
-    const detail::readiness probe{
-        &test, [](const void* self) noexcept { return (*static_cast<const Test*>(self))(); }};
-    return detail::await(probe, nullptr) == detail::await_outcome::ready;
-}
-
-// Guards the queue, whose critical sections are a few dozen instructions: a waiter spins (yielding
-// after a while, in case the holder was preempted) rather than sleeping in the kernel, so that a
-// send never makes a system call because the delivery thread was taking a batch at that moment.
-class spin_lock {
-  public:
-    void lock() noexcept {
-        while (locked_.exchange(true, std::memory_order_acquire)) {
-            for (int spins = 0; locked_.load(std::memory_order_relaxed); ++spins) {
-                if (spins >= spins_before_yield) {
-                    std::this_thread::yield();
-                }
-            }
-        }
-    }
-
-    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
-
-  private:
-    static constexpr int spins_before_yield = 128;
-    std::atomic<bool> locked_{false};
-};
+// How long the delivery thread polls for the next message before it sleeps.
+constexpr auto delivery_spin = std::chrono::microseconds(50);
 
 // The delivery thread's snapshot of the subscribers, kept from batch to batch while the table does
 // not change.
@@ -347,7 +320,9 @@ struct dispatcher_state {
         table_view view;
         std::uint64_t taken = 0;
         for (;;) {
-            if (!spin_until([&] { return pushed.load(std::memory_order_relaxed) != taken; })) {
+            if (!detail::spin_until(delivery_spin, [&] {
+                    return pushed.load(std::memory_order_relaxed) != taken;
+                })) {
                 // About to sleep: let go of removed handlers (and what they captured) meanwhile.
                 view.table.reset();
             }
@@ -434,8 +409,7 @@ struct dispatcher_state {
 
     void wait_delivered(std::uint64_t target) {
         const auto done = [&] { return delivered.load() >= target; };
-        spin_until(done);
-        if (done()) {
+        if (detail::spin_until(delivery_spin, done)) {
             return;
         }
         flushers.fetch_add(1);
@@ -501,7 +475,7 @@ struct dispatcher_state {
     // The queue, on lines of its own: what every send writes. `pushed` counts every message queued
     // so far (written under queue_lock, read without it by the spinning delivery thread and by
     // flush).
-    alignas(cache_line) spin_lock queue_lock;
+    alignas(cache_line) detail::spin_lock queue_lock;
     message_batch incoming;          // guarded by queue_lock
     bool consumer_sleeping = false;  // guarded by queue_lock
     bool stopping;                   // guarded by queue_lock

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <concert/detail/spin.hpp>
 #include <concert/thread_pool.hpp>
 
 #if defined(__linux__)
@@ -27,6 +28,7 @@ namespace concert {
 namespace {
 
 using clock = std::chrono::steady_clock;
+using detail::spin_until;
 
 // How long an idle worker polls the queue before sleeping, and how long a thread outside the pool
 // polls a future before blocking in the kernel. Waking a sleeping vCPU costs about 20 us, so
@@ -35,33 +37,6 @@ constexpr auto worker_spin = std::chrono::microseconds(100);
 constexpr auto waiter_spin = std::chrono::microseconds(50);
 // A worker blocked on a future that is not this pool's re-checks it at this period.
 constexpr auto helper_recheck = std::chrono::milliseconds(1);
-
-inline void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield");
-#else
-    std::this_thread::yield();
-#endif
-}
-
-// Calls `done` between pauses until it returns true or `budget` has passed.
-template <class Done>
-bool spin_until(clock::duration budget, Done&& done) {
-    const auto until = clock::now() + budget;
-    for (;;) {
-        for (int i = 0; i < 64; ++i) {
-            if (done()) {
-                return true;
-            }
-            cpu_relax();
-        }
-        if (clock::now() >= until) {
-            return false;
-        }
-    }
-}
 
 void name_this_thread(std::size_t index) {
 #if defined(__linux__)
