@@ -531,8 +531,14 @@ bool subscription::active() const noexcept {
 
 void scoped_subscription::reset() noexcept {
     const subscription s = release();
-    if (s.owner_ != nullptr) {
+    if (s.owner_ == nullptr) {
+        return;
+    }
+    try {
         s.owner_->unsubscribe(s);
+    } catch (...) {
+        // Only running out of memory (copying the table) gets here; a destructor cannot throw it.
+        report_error(std::current_exception(), "unsubscribing a scoped_subscription");
     }
 }
 
@@ -570,7 +576,7 @@ subscription Dispatcher::add(subscription_kind kind, const void* sender, std::st
     auto& s = state();
     auto node = std::make_shared<subscriber>(&s, kind, sender, message, std::move(handler));
     s.change_table([&](subscriber_table& table) { table.list_for(*node).push_back(node); });
-    return subscription(this, node);
+    return {this, node};
 }
 
 void Dispatcher::unsubscribe(const subscription& s) {

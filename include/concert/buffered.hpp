@@ -96,7 +96,7 @@ template <class T, class Stored>
 class inline_stage final : public stage<T> {
   public:
     template <class C>
-    explicit inline_stage(C&& consumer) : consumer_(std::forward<C>(consumer)) {}
+    inline_stage(std::in_place_t /*tag*/, C&& consumer) : consumer_(std::forward<C>(consumer)) {}
 
     void push(T&& item) override { deliver(consumer_, std::move(item)); }
     bool failed() const noexcept override { return false; }
@@ -214,7 +214,7 @@ std::unique_ptr<stage<T>> make_stage(C&& consumer, std::size_t capacity) {
             "concert::buffered: capacity {} is not from 1 to {}", capacity, max_buffer_capacity));
     }
     if (async_disabled()) {
-        return std::make_unique<inline_stage<T, Stored>>(std::forward<C>(consumer));
+        return std::make_unique<inline_stage<T, Stored>>(std::in_place, std::forward<C>(consumer));
     }
     return std::make_unique<threaded_stage<T, Stored>>(std::forward<C>(consumer), capacity);
 }
