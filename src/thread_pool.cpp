@@ -151,6 +151,18 @@ struct thread_pool::state {
         return false;
     }
 
+    // A worker that just ran out of work is already running, while a worker being woken takes
+    // ~20 us to arrive: the running one takes over its spinning slot (the woken one, finding no
+    // token, sleeps on), so that queued work never waits for a wake-up in progress.
+    bool take_over_wakeup() {
+        std::lock_guard lock(sleep_mutex);
+        if (wake_tokens == 0) {
+            return false;
+        }
+        --wake_tokens;
+        return true;
+    }
+
     void work(std::size_t index);
     detail::await_outcome help_until(detail::readiness probe, const clock::time_point* deadline);
 
@@ -202,7 +214,7 @@ void thread_pool::state::work(std::size_t index) {
             break;
         }
         if (!counted_spinning) {
-            counted_spinning = try_start_spinning();
+            counted_spinning = try_start_spinning() || take_over_wakeup();
         }
         if (counted_spinning) {
             if (spin_until(worker_spin, [&] { return queued.load() > 0 || stopping.load(); })) {
