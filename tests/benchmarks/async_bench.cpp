@@ -2,7 +2,6 @@
 // thread_pool and oneTBB's task_arena in one run, the physical limit, and the target
 // ratios.
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +25,8 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <concert/concert.hpp>
+
+#include "bench_support.hpp"
 
 namespace {
 
@@ -397,39 +398,6 @@ void register_benchmarks() {
     add("inline/packaged_task_direct", kNanosecond, 1, packaged_task_direct_call);
 }
 
-// Console output as usual; also keeps each benchmark's median real time (or its only run's).
-class median_collector : public benchmark::ConsoleReporter {
-  public:
-    using ConsoleReporter::ConsoleReporter;
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& run : runs) {
-            const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-            const bool only_run = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
-            if (!run.error_occurred && (median || only_run)) {
-                medians_ns.emplace_back(run.run_name.function_name,
-                                        run.GetAdjustedRealTime() /
-                                            benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9);
-                repetitions = run.repetitions;
-            }
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-
-    std::optional<double> median_ns(std::string_view name) const {
-        for (const auto& [benchmark, ns] : medians_ns) {
-            if (benchmark == name) {
-                return ns;
-            }
-        }
-        return std::nullopt;
-    }
-
-    // In the order the benchmarks finished.
-    std::vector<std::pair<std::string, double>> medians_ns;
-    std::int64_t repetitions = 1;
-};
-
 std::string readable(double ns) {
     if (ns < 1e3) {
         return fmt::format("{:.1f} ns", ns);
@@ -508,12 +476,13 @@ std::string verdict(double value, std::optional<double> at_most, std::optional<d
     return "(no target)";
 }
 
-void print_summary(const median_collector& results, double idle_cpu_percent) {
+void print_summary(const concert::bench::median_collector& results, double idle_cpu_percent) {
     fmt::print(
         "\nSummary: medians of {} repetition(s), real time; pools of {} workers, default "
         "pool of {}\n",
-        results.repetitions, workers, concert::default_pool().size());
-    for (const auto& [name, ns] : results.medians_ns) {
+        results.repetitions(), workers, concert::default_pool().size());
+    for (const auto& [name, m] : results.results()) {
+        const double ns = m.real_ns;
         const auto tasks = tasks_per_iteration.find(name);
         if (tasks == tasks_per_iteration.end()) {
             fmt::print("  {:<42} {:>12}\n", name, readable(ns));
@@ -541,43 +510,23 @@ void print_summary(const median_collector& results, double idle_cpu_percent) {
                idle_cpu_percent < idle_cpu_target ? "holds" : "MISSED");
 }
 
-bool has_flag(const std::vector<char*>& args, std::string_view flag) {
-    for (const char* arg : args) {
-        if (std::string_view(arg).starts_with(flag)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 }  // namespace
 
 // Any Google Benchmark flag works (e.g. --benchmark_filter=latency). Unless given otherwise, the
 // defaults suit a noisy shared machine: 5 repetitions run in random interleaved order (a burst of
 // outside load then hits every peer alike rather than one), and only their aggregates shown.
 int main(int argc, char** argv) {
-    std::vector<char*> args(argv, argv + argc);
-    std::string defaults[] = {"--benchmark_repetitions=5",
-                              "--benchmark_enable_random_interleaving=true",
-                              "--benchmark_display_aggregates_only=true"};
-    for (auto& flag : defaults) {
-        if (!has_flag(args, flag.substr(0, flag.find('=')))) {
-            args.push_back(flag.data());
-        }
-    }
-    int count = static_cast<int>(args.size());
-    benchmark::Initialize(&count, args.data());
-    if (benchmark::ReportUnrecognizedArguments(count, args.data())) {
-        return 1;
-    }
-    // First, while concert's pool is the only one in the process.
-    const double idle_cpu_percent = idle_cpu_percent_after_burst();
-
-    register_benchmarks();
-    median_collector reporter(isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_Color
-                                                         : benchmark::ConsoleReporter::OO_None);
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    print_summary(reporter, idle_cpu_percent);
-    benchmark::Shutdown();
-    return 0;
+    double idle_cpu_percent = 0;
+    return concert::bench::run(
+        argc, argv,
+        {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
+         "--benchmark_display_aggregates_only=true"},
+        [&] {
+            // First, while concert's pool is the only one in the process.
+            idle_cpu_percent = idle_cpu_percent_after_burst();
+            register_benchmarks();
+        },
+        [&](const concert::bench::median_collector& results) {
+            print_summary(results, idle_cpu_percent);
+        });
 }

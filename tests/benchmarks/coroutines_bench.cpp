@@ -3,7 +3,6 @@
 // calling the same function and with Boost.Coroutine2 in the same run; then buffered items/s and
 // the target ratios (medians of the repetitions).
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 // g++ -O3 warns inside Boost.Coroutine2's own code (a false maybe-uninitialized); not ours to fix.
@@ -16,11 +15,12 @@
 #pragma GCC diagnostic pop
 #endif
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <concert/coroutines.hpp>
+
+#include "bench_support.hpp"
 
 namespace {
 
@@ -169,27 +169,6 @@ BENCHMARK(boost_push_type);
 BENCHMARK(boost_pull_into_push);
 BENCHMARK(inject_into_buffered)->Arg(64)->Arg(1024)->UseRealTime();
 
-// Keeps the median items/s of every benchmark for the summary.
-class median_collector : public benchmark::ConsoleReporter {
-  public:
-    using ConsoleReporter::ConsoleReporter;
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& run : runs) {
-            const bool only_run = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
-            if (only_run || run.aggregate_name == "median") {
-                const auto rate = run.counters.find("items_per_second");
-                if (rate != run.counters.end()) {
-                    items_per_second[run.run_name.str()] = rate->second.value;
-                }
-            }
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-
-    std::map<std::string, double> items_per_second;
-};
-
 // How many times slower `slow` is than `fast` per item, from their median throughputs.
 struct ratio {
     const char* what;
@@ -209,56 +188,28 @@ constexpr ratio ratios[] = {
     {"Boost push_type vs concert send()", "boost_push_type", "send_to_coroutine", ">= 3"},
 };
 
-void print_summary(const median_collector& reporter) {
-    const auto& rates = reporter.items_per_second;
+void print_summary(const concert::bench::median_collector& results) {
     fmt::print("\nPer-item ratios (medians; how many times slower the first is):\n");
     for (const auto& r : ratios) {
-        const auto slow = rates.find(r.slow);
-        const auto fast = rates.find(r.fast);
-        if (slow == rates.end() || fast == rates.end()) {
+        const auto slow = results.items_per_second(r.slow);
+        const auto fast = results.items_per_second(r.fast);
+        if (!slow || !fast) {
             continue;
         }
-        fmt::print("  {:<52} {:6.2f}x  {}\n", r.what, fast->second / slow->second,
+        fmt::print("  {:<52} {:6.2f}x  {}\n", r.what, *fast / *slow,
                    *r.target != '\0' ? fmt::format("(target {})", r.target) : "");
     }
-    for (const char* name :
-         {"inject_into_buffered/64/real_time", "inject_into_buffered/1024/real_time"}) {
-        if (const auto rate = rates.find(name); rate != rates.end()) {
-            fmt::print("  {:<52} {:6.1f} M items/s (target >= 10)\n", name, rate->second / 1e6);
+    for (const char* name : {"inject_into_buffered/64", "inject_into_buffered/1024"}) {
+        if (const auto rate = results.items_per_second(name)) {
+            fmt::print("  {:<52} {:6.1f} M items/s (target >= 10)\n", name, *rate / 1e6);
         }
     }
-}
-
-bool has_flag(const std::vector<char*>& args, const std::string& flag) {
-    for (const char* arg : args) {
-        if (std::string(arg).rfind(flag, 0) == 0) {
-            return true;
-        }
-    }
-    return false;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<char*> args(argv, argv + argc);
-    std::string repetitions = "--benchmark_repetitions=5";
-    std::string aggregates_only = "--benchmark_display_aggregates_only=true";
-    if (!has_flag(args, "--benchmark_repetitions")) {
-        args.push_back(repetitions.data());
-    }
-    if (!has_flag(args, "--benchmark_display_aggregates_only")) {
-        args.push_back(aggregates_only.data());
-    }
-    int count = static_cast<int>(args.size());
-    benchmark::Initialize(&count, args.data());
-    if (benchmark::ReportUnrecognizedArguments(count, args.data())) {
-        return 1;
-    }
-    median_collector reporter(isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_Color
-                                                         : benchmark::ConsoleReporter::OO_None);
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    print_summary(reporter);
-    benchmark::Shutdown();
-    return 0;
+    return concert::bench::run(
+        argc, argv, {"--benchmark_repetitions=5", "--benchmark_display_aggregates_only=true"},
+        [] {}, print_summary);
 }

@@ -2,7 +2,6 @@
 // in the same run: the cost of send on the caller, send-to-handler latency, and delivered messages
 // per second with 1 and 10 subscribers; then the target ratios.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <sigc++/sigc++.h>
@@ -10,12 +9,13 @@
 #include <boost/signals2.hpp>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <concert/concert.hpp>
+
+#include "bench_support.hpp"
 
 namespace {
 
@@ -154,31 +154,9 @@ void register_benchmarks() {
     }
 }
 
-// Console output as usual; also keeps each benchmark's median real time per iteration.
-class median_collector : public benchmark::ConsoleReporter {
-  public:
-    using ConsoleReporter::ConsoleReporter;
-
-    void ReportRuns(const std::vector<Run>& runs) override {
-        for (const auto& run : runs) {
-            const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
-            const bool only_run = run.run_type == Run::RT_Iteration && run.repetitions <= 1;
-            if (!run.error_occurred && (median || only_run)) {
-                ns[run.run_name.function_name + (run.run_name.args.empty() ? "" : "/") +
-                   run.run_name.args] = run.GetAdjustedRealTime() /
-                                        benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
-            }
-        }
-        ConsoleReporter::ReportRuns(runs);
-    }
-
-    std::map<std::string, double> ns;
-};
-
-void print_summary(const median_collector& results) {
+void print_summary(const concert::bench::median_collector& results) {
     const auto get = [&](const std::string& name) {
-        const auto found = results.ns.find(name);
-        return found == results.ns.end() ? -1.0 : found->second;
+        return results.median_ns(name).value_or(-1.0);
     };
     fmt::print("\nRatios in this run (medians; > 1 means concert is faster):\n");
     const auto ratio = [&](std::string_view label, const std::string& peer,
@@ -219,15 +197,5 @@ void print_summary(const median_collector& results) {
 
 // Any Google Benchmark flag works (e.g. --benchmark_repetitions=5 for medians of five runs).
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
-        return 1;
-    }
-    register_benchmarks();
-    median_collector reporter(isatty(STDOUT_FILENO) != 0 ? benchmark::ConsoleReporter::OO_Color
-                                                         : benchmark::ConsoleReporter::OO_None);
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    print_summary(reporter);
-    benchmark::Shutdown();
-    return 0;
+    return concert::bench::run(argc, argv, {}, register_benchmarks, print_summary);
 }
