@@ -37,6 +37,8 @@ constexpr auto worker_spin = std::chrono::microseconds(100);
 constexpr auto waiter_spin = std::chrono::microseconds(50);
 // A worker blocked on a future that is not this pool's re-checks it at this period.
 constexpr auto helper_recheck = std::chrono::milliseconds(1);
+// How many pauses a submitter waits for a returning worker before it wakes a sleeping one.
+constexpr int lone_task_polls = 32;
 
 void name_this_thread(std::size_t index) {
 #if defined(__linux__)
@@ -72,6 +74,7 @@ struct thread_pool::state {
     }
 
     void push(detail::task* t) {
+        std::size_t queued_now = 0;
         {
             std::lock_guard lock(queue_mutex);
             if (tail != nullptr) {
@@ -80,14 +83,29 @@ struct thread_pool::state {
                 head = t;
             }
             tail = t;
-            queued.fetch_add(1);
+            queued_now = queued.fetch_add(1) + 1;
         }
-        if (spinning.load() == 0) {
+        if (spinning.load() == 0 && !taken_without_wakeup(queued_now)) {
             wake_one();
         }
         if (helpers_blocked.load() > 0) {
             wake_helpers();
         }
+    }
+
+    // A lone task submitted just as a worker finished the previous one (submit, wait, submit...):
+    // that worker is back for it within a microsecond, far sooner than a woken one would be.
+    bool taken_without_wakeup(std::size_t queued_now) const {
+        if (queued_now != 1 || sleepers.load() == 0) {
+            return false;
+        }
+        for (int i = 0; i < lone_task_polls; ++i) {
+            if (queued.load() == 0 || spinning.load() != 0) {
+                return true;
+            }
+            detail::cpu_relax();
+        }
+        return false;
     }
 
     // Wakes one sleeping worker unless one is spinning already; the woken worker starts out
