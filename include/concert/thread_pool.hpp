@@ -69,7 +69,7 @@ future<call_result_t<F, Args...>> submit_to(thread_pool* pool, F&& f, Args&&... 
     }
     using result_type = call_result_t<F, Args...>;
     using call_type = decltype(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
-    auto* t = new promised_task<result_type, call_type>(
+    auto* t = promised_task<result_type, call_type>::create(
         bind_call(std::forward<F>(f), std::forward<Args>(args)...));
     future<result_type> result{t->promise.get_future()};
     (pool != nullptr ? *pool : default_pool()).enqueue(t);
