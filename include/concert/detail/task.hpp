@@ -66,8 +66,8 @@ void run_detached(Call& call) noexcept {
     }
 }
 
-// The unit a pool queues: one allocation holding the link, the call and (for submit) the promise.
-// The pool runs it once, then deletes it; a task deleted unrun breaks its promise.
+// The unit a pool queues: the link and the call (for submit, also the promise, all in one
+// task_block). The pool runs it once, then deletes it; a task deleted unrun breaks its promise.
 struct task {
     task() = default;
     task(const task&) = delete;
