@@ -1,14 +1,17 @@
-// The pool's scheduler. One FIFO queue under a mutex (a task is taken by exactly one worker, one at
-// a time, so a worker blocked in a device call never holds back queued work). Idle workers spin for
-// a short while before sleeping, and at most `max_spinning` of them spin at once: a submit then
-// costs no syscall while a spinner is around, and an idle pool sleeps. A worker that waits on a
-// future runs queued tasks meanwhile, so nested waits never starve the pool.
+// The pool's scheduler. Three FIFO queues (one per priority) under one mutex, and `size` slots: a
+// thread takes queued work only while it holds a slot, and holds it while its task runs. A task
+// that blocks (blocking_scope) gives its slot up, and the pool makes sure an idle thread exists to
+// take it, starting a spare if none is left; when the task resumes it goes on at once, over the
+// size, and the next thread to finish a task gives its slot up instead of taking more work. So no
+// thread ever runs a task on top of another one's stack, and a blocked task never holds back
+// queued work. Idle threads spin for a short while before they sleep, at most `max_spinning` at
+// once: a submit then costs no syscall while a spinner is around, and an idle pool sleeps.
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -16,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include <concert/detail/event_count.hpp>
 #include <concert/detail/spin.hpp>
 #include <concert/thread_pool.hpp>
 
@@ -30,15 +34,11 @@ namespace {
 using clock = std::chrono::steady_clock;
 using detail::spin_until;
 
-// How long an idle worker polls the queue before sleeping, and how long a thread outside the pool
-// polls a future before blocking in the kernel. Waking a sleeping vCPU costs about 20 us, so
-// polling a little longer than that keeps back-to-back work off the slow path.
+// How long an idle thread polls the queue before sleeping, and how long a waiter polls a future
+// before it sleeps. Waking a sleeping vCPU costs about 20 us, so polling a little longer than that
+// keeps back-to-back work off the slow path.
 constexpr auto worker_spin = std::chrono::microseconds(100);
 constexpr auto waiter_spin = std::chrono::microseconds(50);
-// A worker blocked on a future that is not this pool's re-checks it at this period.
-constexpr auto helper_recheck = std::chrono::milliseconds(1);
-// How many pauses a submitter waits for a returning worker before it wakes a sleeping one.
-constexpr int lone_task_polls = 32;
 
 void name_this_thread(std::size_t index) {
 #if defined(__linux__)
@@ -49,117 +49,107 @@ void name_this_thread(std::size_t index) {
 #endif
 }
 
+struct fifo {
+    detail::task* head = nullptr;
+    detail::task* tail = nullptr;
+};
+
 }  // namespace
 
-struct thread_pool::state {
-    explicit state(std::size_t threads)
-        : max_spinning(static_cast<int>(
-              std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, threads))),
-          size(threads) {}
+struct thread_pool::state final : detail::blocking_hooks,
+                                  std::enable_shared_from_this<thread_pool::state> {
+    state(std::size_t slots, std::size_t max_spares)
+        : size(slots),
+          max_threads(slots + max_spares),
+          max_spinning(static_cast<int>(
+              std::clamp<std::size_t>(std::thread::hardware_concurrency() / 2, 1, slots))) {}
 
-    detail::task* try_pop() {
-        if (queued.load(std::memory_order_relaxed) == 0) {
-            return nullptr;
+    // --- The queues (under `mutex`) ---
+
+    void push_locked(detail::task* t, priority p) {
+        auto& q = queues[static_cast<std::size_t>(p)];
+        t->next = nullptr;
+        if (q.tail != nullptr) {
+            q.tail->next = t;
+        } else {
+            q.head = t;
         }
-        std::lock_guard lock(queue_mutex);
-        detail::task* t = head;
-        if (t != nullptr) {
-            head = t->next;
-            if (head == nullptr) {
-                tail = nullptr;
-            }
-            queued.fetch_sub(1);
-        }
-        return t;
+        q.tail = t;
+        nodes.store(nodes.load(std::memory_order_relaxed) + 1);
     }
 
-    void push(detail::task* t) {
-        std::size_t queued_now = 0;
-        {
-            std::lock_guard lock(queue_mutex);
-            if (tail != nullptr) {
-                tail->next = t;
-            } else {
-                head = t;
+    // The oldest task of the highest priority, for a thread that holds (or now takes) a slot.
+    detail::task* pop_locked() {
+        for (auto q = queues.rbegin(); q != queues.rend(); ++q) {
+            if (detail::task* t = q->head) {
+                q->head = t->next;
+                if (q->head == nullptr) {
+                    q->tail = nullptr;
+                }
+                nodes.store(nodes.load(std::memory_order_relaxed) - 1);
+                return t;
             }
-            tail = t;
-            queued_now = queued.fetch_add(1) + 1;
         }
-        if (spinning.load() == 0 && !taken_without_wakeup(queued_now)) {
+        return nullptr;
+    }
+
+    bool work_available() const noexcept { return nodes.load() != 0 && active.load() < size; }
+
+    // Everything started has finished and nothing waits to start.
+    bool idle_locked() const noexcept {
+        return active.load(std::memory_order_relaxed) + blocked.load(std::memory_order_relaxed) ==
+                   0 &&
+               pending.load() == 0;
+    }
+
+    bool exit_locked() const noexcept {
+        return stopping && nodes.load(std::memory_order_relaxed) == 0 &&
+               active.load(std::memory_order_relaxed) + blocked.load(std::memory_order_relaxed) ==
+                   0;
+    }
+
+    // --- Submitting ---
+
+    void enqueue(detail::task* t, priority p) {
+        {
+            std::lock_guard lock(mutex);
+            // Decided under the lock with which threads decide to exit: accepted work always runs.
+            // During destruction the pool still takes work from its own tasks (they are drained).
+            if (stopping && current != this) {
+                t->drop();
+                throw pool_stopped(
+                    "concert::thread_pool: submit after the pool's destruction began");
+            }
+            push_locked(t, p);
+            pending.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (spinning.load() == 0 && active.load() < size) {
             wake_one();
         }
-        if (helpers_blocked.load() > 0) {
-            wake_helpers();
-        }
     }
 
-    // A lone task submitted just as a worker finished the previous one (submit, wait, submit...):
-    // that worker is back for it within a microsecond, far sooner than a woken one would be.
-    bool taken_without_wakeup(std::size_t queued_now) const {
-        if (queued_now != 1 || sleepers.load() == 0) {
-            return false;
-        }
-        for (int i = 0; i < lone_task_polls; ++i) {
-            if (queued.load() == 0 || spinning.load() != 0) {
-                return true;
-            }
-            detail::cpu_relax();
-        }
-        return false;
-    }
-
-    // Wakes one sleeping worker unless one is spinning already; the woken worker starts out
-    // spinning (the waker counts it), so a burst of submits wakes one thread, not one per task.
-    void wake_one() {
-        if (sleepers.load() == 0) {
-            return;
-        }
+    // Wakes one sleeping thread, counted as spinning from now on (it takes the token), unless one
+    // spins already: a burst of submits wakes one thread, not one per task.
+    void wake_one() noexcept {
         int expected = 0;
         if (!spinning.compare_exchange_strong(expected, 1)) {
             return;
         }
-        std::lock_guard lock(sleep_mutex);
-        if (sleepers.load() > wake_tokens) {
-            ++wake_tokens;
-            work_cv.notify_one();
-        } else {
-            spinning.fetch_sub(1);
-        }
+        wake_tokens.fetch_add(1);
+        work_available_event.notify_one();
     }
 
-    void wake_helpers() {
-        std::lock_guard lock(sleep_mutex);
-        helper_cv.notify_all();
-    }
-
-    void run(detail::task* t) {
-        t->run();
-        delete t;
-        // A worker blocked on a future waits for any task of this pool to finish.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (helpers_blocked.load(std::memory_order_relaxed) > 0) {
-            wake_helpers();
-        }
-    }
-
-    // Returns true when woken to spin (the waker counted this thread as spinning).
-    bool sleep() {
-        std::unique_lock lock(sleep_mutex);
-        sleepers.fetch_add(1);
-        if (queued.load() > 0 || stopping.load()) {
-            sleepers.fetch_sub(1);
-            return false;
-        }
-        work_cv.wait(lock, [&] { return wake_tokens > 0 || stopping.load(); });
-        sleepers.fetch_sub(1);
-        if (wake_tokens > 0) {
-            --wake_tokens;
-            return true;
+    bool take_wake_token() noexcept {
+        int tokens = wake_tokens.load();
+        while (tokens > 0) {
+            if (wake_tokens.compare_exchange_weak(tokens, tokens - 1)) {
+                return true;
+            }
         }
         return false;
     }
 
-    bool try_start_spinning() {
+    bool try_start_spinning() noexcept {
         int count = spinning.load();
         while (count < max_spinning) {
             if (spinning.compare_exchange_weak(count, count + 1)) {
@@ -169,44 +159,80 @@ struct thread_pool::state {
         return false;
     }
 
-    // A worker that just ran out of work is already running, while a worker being woken takes
-    // ~20 us to arrive: the running one takes over its spinning slot (the woken one, finding no
-    // token, sleeps on), so that queued work never waits for a wake-up in progress.
-    bool take_over_wakeup() {
-        std::lock_guard lock(sleep_mutex);
-        if (wake_tokens == 0) {
-            return false;
+    // --- Threads ---
+
+    // Starts a thread; the caller holds `mutex`. It starts out idle.
+    void spawn_locked() {
+        const std::size_t index = started;
+        std::thread thread([self = shared_from_this(), index] { self->work(index); });
+        ++started;
+        ++idle;
+        if (detached) {
+            thread.detach();
+        } else {
+            threads.push_back(std::move(thread));
         }
-        --wake_tokens;
-        return true;
     }
 
     void work(std::size_t index);
-    detail::await_outcome help_until(detail::readiness probe, const clock::time_point* deadline);
+    void run_tasks(detail::task* t, std::unique_lock<std::mutex>& lock);
 
-    // The queue.
-    std::mutex queue_mutex;
-    detail::task* head = nullptr;
-    detail::task* tail = nullptr;
-    std::atomic<std::size_t> queued{0};
+    // --- blocking_hooks: a task of this pool blocks, then resumes ---
 
-    // Idle workers: a few spin, the others sleep on work_cv.
+    void begin_blocking() noexcept override {
+        bool wake = false;
+        {
+            std::lock_guard lock(mutex);
+            active.fetch_sub(1);
+            blocked.fetch_add(1, std::memory_order_relaxed);
+            // Somebody must be there to take the slot: for queued work now, and for whatever is
+            // submitted while this task blocks (perhaps the very work it waits for).
+            if (idle == 0 && started < max_threads) {
+                try {
+                    spawn_locked();
+                } catch (...) {
+                    // No thread could start: queued work waits for a free slot (documented).
+                }
+            }
+            wake = nodes.load(std::memory_order_relaxed) != 0;
+        }
+        if (wake && spinning.load() == 0) {
+            wake_one();
+        }
+    }
+
+    void end_blocking() noexcept override {
+        std::lock_guard lock(mutex);
+        blocked.fetch_sub(1, std::memory_order_relaxed);
+        active.fetch_add(1);
+    }
+
+    // The queues.
+    std::mutex mutex;
+    std::array<fifo, 3> queues;           // by priority::low, normal, high
+    std::atomic<std::size_t> nodes{0};    // nodes in the queues (written under mutex)
+    std::atomic<std::size_t> pending{0};  // calls queued and not started
+
+    // Slots and threads.
+    const std::size_t size;
+    const std::size_t max_threads;
+    std::atomic<std::size_t> active{0};   // threads running a task outside any blocking scope
+    std::atomic<std::size_t> blocked{0};  // threads inside one (both written under mutex)
+    std::size_t idle = 0;                 // threads with no task (under mutex)
+    std::size_t started = 0;              // under mutex
+    std::vector<std::thread> threads;     // under mutex
+    bool stopping = false;                // under mutex
+    bool detached = false;                // under mutex: destroyed from its own task
+    std::atomic<bool> exiting{false};     // set once exit_locked() holds: it then always will
+
+    // Idle threads: a few spin, the others sleep on `work`.
     const int max_spinning;
     std::atomic<int> spinning{0};
-    std::atomic<int> sleepers{0};
-    std::mutex sleep_mutex;
-    std::condition_variable work_cv;
-    int wake_tokens = 0;  // guarded by sleep_mutex
+    std::atomic<int> wake_tokens{0};
+    detail::event_count work_available_event;  // idle threads sleep here
+    mutable detail::event_count idle_threads;  // wait_idle sleeps here
 
-    // Workers blocked on a future with nothing queued to help with.
-    std::atomic<int> helpers_blocked{0};
-    std::condition_variable helper_cv;
-
-    std::atomic<bool> stopping{false};
-    const std::size_t size;
-    std::vector<std::thread> threads;
-
-    // The pool whose worker is the current thread, if any.
+    // The pool whose thread the current thread is, if any.
     static thread_local state* current;
 };
 
@@ -215,86 +241,114 @@ thread_local thread_pool::state* thread_pool::state::current = nullptr;
 void thread_pool::state::work(std::size_t index) {
     name_this_thread(index);
     current = this;
-    bool counted_spinning = false;
+    bool counted_spinning = false;  // this thread counts in `spinning`
+    std::unique_lock lock(mutex);
     for (;;) {
-        if (detail::task* t = try_pop()) {
-            if (counted_spinning) {
-                counted_spinning = false;
-                // The last spinner to find work hands spinning over, so a burst spreads out.
-                if (spinning.fetch_sub(1) == 1 && queued.load() > 0) {
-                    wake_one();
-                }
-            }
-            run(t);
-            continue;
-        }
-        if (stopping.load() && queued.load() == 0) {
-            break;
-        }
         if (!counted_spinning) {
-            counted_spinning = try_start_spinning() || take_over_wakeup();
+            counted_spinning = take_wake_token();
         }
-        if (counted_spinning) {
-            if (spin_until(worker_spin, [&] { return queued.load() > 0 || stopping.load(); })) {
+        if (active.load(std::memory_order_relaxed) < size) {
+            if (detail::task* t = pop_locked()) {
+                --idle;
+                active.fetch_add(1);
+                if (counted_spinning) {
+                    counted_spinning = false;
+                    // The last spinner to find work hands spinning over, so a burst spreads out.
+                    if (spinning.fetch_sub(1) == 1 && nodes.load(std::memory_order_relaxed) != 0) {
+                        wake_one();
+                    }
+                }
+                run_tasks(t, lock);
                 continue;
             }
-            spinning.fetch_sub(1);
-            counted_spinning = false;
         }
-        counted_spinning = sleep();
+        if (exit_locked()) {
+            break;
+        }
+        lock.unlock();
+        if (!counted_spinning) {
+            counted_spinning = try_start_spinning();
+        }
+        if (counted_spinning) {
+            if (!spin_until(worker_spin, [&] { return work_available() || exiting.load(); })) {
+                spinning.fetch_sub(1);
+                counted_spinning = false;
+            }
+        }
+        if (!counted_spinning) {
+            const auto key = work_available_event.prepare_wait();
+            if (work_available() || exiting.load() || wake_tokens.load() != 0) {
+                work_available_event.cancel_wait();
+            } else {
+                work_available_event.wait(key);
+            }
+        }
+        lock.lock();
     }
+    --idle;
+    lock.unlock();
     if (counted_spinning) {
         spinning.fetch_sub(1);
     }
     current = nullptr;
 }
 
-detail::await_outcome thread_pool::state::help_until(detail::readiness probe,
-                                                     const clock::time_point* deadline) {
-    const auto is_ready = [&] { return probe.ready(probe.self); };
+// Runs `t`, then keeps the slot for the next queued task while there is one and the pool is not
+// over its size. Called and returns with `lock` held; the thread is idle again on return.
+void thread_pool::state::run_tasks(detail::task* t, std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    detail::current_blocking_hooks = this;
     for (;;) {
-        if (is_ready()) {
-            return detail::await_outcome::ready;
+        if (t->start()) {
+            pending.fetch_sub(1, std::memory_order_relaxed);
+            t->run_and_drop();
+        } else {
+            t->drop();  // its waiter ran it
         }
-        if (detail::task* t = try_pop()) {
-            run(t);
-            continue;
+        lock.lock();
+        if (active.load(std::memory_order_relaxed) <= size) {
+            t = pop_locked();
+            if (t != nullptr) {
+                lock.unlock();
+                continue;
+            }
         }
-        if (deadline != nullptr && clock::now() >= *deadline) {
-            return detail::await_outcome::timeout;
-        }
-        if (spin_until(waiter_spin, [&] { return is_ready() || queued.load() > 0; })) {
-            continue;
-        }
-        std::unique_lock lock(sleep_mutex);
-        helpers_blocked.fetch_add(1);
-        auto until = clock::now() + helper_recheck;
-        if (deadline != nullptr) {
-            until = std::min(until, *deadline);
-        }
-        helper_cv.wait_until(lock, until, [&] { return is_ready() || queued.load() > 0; });
-        helpers_blocked.fetch_sub(1);
+        break;
+    }
+    detail::current_blocking_hooks = nullptr;
+    active.fetch_sub(1);
+    ++idle;
+    if (idle_locked()) {
+        idle_threads.notify_all();
+    }
+    if (exit_locked()) {
+        exiting.store(true);
+        work_available_event.notify_all();
     }
 }
 
-thread_pool::thread_pool(std::size_t threads) {
+thread_pool::thread_pool(std::size_t threads, std::size_t max_spare_threads) {
     if (threads == 0) {
         throw std::invalid_argument(
             "concert::thread_pool: the number of threads must be at least 1");
     }
-    state_ = std::make_unique<state>(threads);
+    state_ = std::make_shared<state>(threads, max_spare_threads);
     if constexpr (async_compiled_out) {
         return;
     }
+    std::unique_lock lock(state_->mutex);
     state_->threads.reserve(threads);
     try {
         for (std::size_t i = 0; i < threads; ++i) {
-            state_->threads.emplace_back([s = state_.get(), i] { s->work(i); });
+            state_->spawn_locked();
         }
     } catch (...) {
-        state_->stopping.store(true);
-        state_->work_cv.notify_all();
-        for (auto& t : state_->threads) {
+        state_->stopping = true;
+        state_->exiting.store(true);
+        auto started = std::move(state_->threads);
+        lock.unlock();
+        state_->work_available_event.notify_all();
+        for (auto& t : started) {
             t.join();
         }
         throw;
@@ -302,13 +356,34 @@ thread_pool::thread_pool(std::size_t threads) {
 }
 
 thread_pool::~thread_pool() {
-    {
-        std::lock_guard lock(state_->sleep_mutex);
-        state_->stopping.store(true);
+    std::unique_lock lock(state_->mutex);
+    state_->stopping = true;
+    if (state_->exit_locked()) {
+        state_->exiting.store(true);
     }
-    state_->work_cv.notify_all();
-    state_->helper_cv.notify_all();
-    for (auto& t : state_->threads) {
+    if (state::current == state_.get()) {
+        // A task of this pool destroys it: joining would wait for that very task. The threads
+        // finish the queue and exit on their own; the last one frees the state.
+        state_->detached = true;
+        for (auto& t : state_->threads) {
+            t.detach();
+        }
+        state_->threads.clear();
+        lock.unlock();
+        state_->work_available_event.notify_all();
+        return;
+    }
+    lock.unlock();
+    state_->work_available_event.notify_all();
+    // Spares may start while the queue drains: join until none is left.
+    for (;;) {
+        lock.lock();
+        if (state_->threads.empty()) {
+            break;
+        }
+        std::thread t = std::move(state_->threads.back());
+        state_->threads.pop_back();
+        lock.unlock();
         t.join();
     }
 }
@@ -317,18 +392,49 @@ std::size_t thread_pool::size() const noexcept {
     return state_->size;
 }
 
+std::size_t thread_pool::queued() const noexcept {
+    return state_->pending.load();
+}
+
+std::size_t thread_pool::running() const noexcept {
+    std::lock_guard lock(state_->mutex);
+    return state_->active.load(std::memory_order_relaxed) +
+           state_->blocked.load(std::memory_order_relaxed);
+}
+
+std::size_t thread_pool::thread_count() const noexcept {
+    std::lock_guard lock(state_->mutex);
+    return state_->started;
+}
+
+void thread_pool::wait_idle() const {
+    if (is_worker_thread()) {
+        throw std::logic_error(
+            "concert::thread_pool::wait_idle: called from one of the pool's own tasks, it would "
+            "wait for itself");
+    }
+    const blocking_scope blocking;  // a task of another pool waiting for this one
+    for (;;) {
+        const auto key = state_->idle_threads.prepare_wait();
+        bool idle = false;
+        {
+            std::lock_guard lock(state_->mutex);
+            idle = state_->idle_locked();
+        }
+        if (idle) {
+            state_->idle_threads.cancel_wait();
+            return;
+        }
+        state_->idle_threads.wait(key);
+    }
+}
+
 bool thread_pool::is_worker_thread() const noexcept {
     return state::current == state_.get();
 }
 
-void thread_pool::enqueue(detail::task* t) {
-    // During destruction the pool still takes work from its own tasks (they are being drained);
-    // anyone else is told the pool is gone.
-    if (state_->stopping.load(std::memory_order_relaxed) && !is_worker_thread()) {
-        delete t;
-        throw pool_stopped("concert::thread_pool: submit after the pool's destruction began");
-    }
-    state_->push(t);
+void thread_pool::enqueue(detail::task* t, priority p) {
+    state_->enqueue(t, p);
 }
 
 std::size_t default_pool_size() {
@@ -350,29 +456,72 @@ std::size_t default_pool_size() {
     return threads;
 }
 
+namespace {
+
+thread_pool* the_default_pool = nullptr;
+
+// At exit the default pool runs what is queued by then, but stays: static destructors that run
+// later may still submit to it.
+void drain_default_pool() {
+    if (!the_default_pool->is_worker_thread()) {
+        the_default_pool->wait_idle();
+    }
+}
+
+}  // namespace
+
 thread_pool& default_pool() {
-    static thread_pool pool(default_pool_size());
-    return pool;
+    static thread_pool* const pool = [] {
+        // Never destroyed: it serves the whole process, static destructors included.
+        the_default_pool = new thread_pool(default_pool_size());
+        std::atexit(drain_default_pool);
+        return the_default_pool;
+    }();
+    return *pool;
 }
 
 namespace detail {
 
-await_outcome await(readiness probe, const std::chrono::steady_clock::time_point* deadline) {
-    if (thread_pool::state::current != nullptr) {
-        return thread_pool::state::current->help_until(probe, deadline);
+const void* pool_identity(const thread_pool& pool) noexcept {
+    return pool.state_.get();  // what state::current holds on the pool's threads
+}
+
+bool await(state_base& s, const steady_time* deadline) {
+    if (s.adopted()) {
+        return s.adopted_ready() || s.adopted_wait(deadline);
     }
-    clock::duration budget = waiter_spin;
+    auto* pool = thread_pool::state::current;
+    // The very task this worker waits for, not started yet: running it is a direct call. Only
+    // without a deadline, which the call could overrun.
+    if (deadline == nullptr && pool != nullptr && s.owner() == pool && s.try_start()) {
+        pool->pending.fetch_sub(1, std::memory_order_relaxed);
+        s.run_started();
+        return true;
+    }
+    auto budget = clock::duration(waiter_spin);
     if (deadline != nullptr) {
         budget = std::min(budget, *deadline - clock::now());
     }
-    return spin_until(budget, [&] { return probe.ready(probe.self); }) ? await_outcome::ready
-                                                                       : await_outcome::must_block;
-}
-
-void throw_invalid_future(const char* operation) {
-    throw invalid_future(fmt::format(
-        "concert::future::{}() on a future with no state (default-constructed or moved-from)",
-        operation));
+    if (spin_until(budget, [&] { return s.finished(); })) {
+        return true;
+    }
+    const blocking_scope blocking;
+    auto& slot = parking_slot(&s);
+    for (;;) {
+        if (!s.mark_waiting()) {
+            return true;
+        }
+        const auto key = slot.prepare_wait();
+        if (s.finished()) {
+            slot.cancel_wait();
+            return true;
+        }
+        if (deadline == nullptr) {
+            slot.wait(key);
+        } else if (!slot.wait_until(key, *deadline)) {
+            return s.finished();
+        }
+    }
 }
 
 }  // namespace detail

@@ -5,40 +5,52 @@
 #include <type_traits>
 #include <utility>
 
+#include "priority.hpp"
 #include "thread_pool.hpp"
 
 namespace concert {
 
+// What concert::async returns: calling it submits the wrapped callable. Copyable; calling it is
+// thread-safe when F is.
 template <class F>
 class async_function {
   public:
     // `pool` null: the default pool, looked up at each call (so a wrapper made during static
     // initialisation creates no pool).
-    async_function(F fn, thread_pool* pool) : fn_(std::move(fn)), pool_(pool) {}
+    async_function(F fn, thread_pool* pool, priority p)
+        : fn_(std::move(fn)), pool_(pool), priority_(p) {}
 
-    // Submits fn(args...) with copies of fn and the arguments.
+    // Submits fn(args...) with copies of fn and the arguments, at the wrapper's priority; throws
+    // as thread_pool::submit does.
     template <class... Args>
     requires std::is_invocable_v<F, std::decay_t<Args>...>
     auto operator()(Args&&... args) const {
-        return detail::submit_to(pool_, fn_, std::forward<Args>(args)...);
+        return detail::submit_to(pool_, priority_, fn_, std::forward<Args>(args)...);
     }
 
     // The wrapped callable, to call it synchronously.
     const F& function() const noexcept { return fn_; }
 
+    // The priority its calls are submitted at.
+    priority submit_priority() const noexcept { return priority_; }
+
   private:
     F fn_;
     thread_pool* pool_;
+    priority priority_;
 };
 
+// Wraps `fn`: each call of the wrapper runs fn on the default pool (at priority `p`) and returns a
+// concert::future of its result.
 template <class F>
-async_function<std::decay_t<F>> async(F&& fn) {
-    return {std::forward<F>(fn), nullptr};
+async_function<std::decay_t<F>> async(F&& fn, priority p = priority::normal) {
+    return {std::forward<F>(fn), nullptr, p};
 }
 
+// The same on `pool`, which must outlive the wrapper's calls.
 template <class F>
-async_function<std::decay_t<F>> async(thread_pool& pool, F&& fn) {
-    return {std::forward<F>(fn), &pool};
+async_function<std::decay_t<F>> async(thread_pool& pool, F&& fn, priority p = priority::normal) {
+    return {std::forward<F>(fn), &pool, p};
 }
 
 namespace detail {

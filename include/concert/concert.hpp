@@ -2,10 +2,12 @@
 #pragma once
 
 #include "async.hpp"
+#include "blocking.hpp"
 #include "coroutines.hpp"
 #include "disable.hpp"
 #include "dispatcher.hpp"
 #include "errors.hpp"
 #include "future.hpp"
 #include "inline_executor.hpp"
+#include "priority.hpp"
 #include "thread_pool.hpp"

@@ -1,160 +1,213 @@
-// concert::future<T>: a std::shared_future with Concert's extensions (done, wait that rethrows and
-// returns the future, result), and concert::wait over many futures.
+// concert::future<T>: the result of a task, with Concert's extensions (done, wait that rethrows and
+// returns the future, result), convertible to and from the standard futures; concert::wait over
+// many futures.
 #pragma once
 
 #include <chrono>
 #include <concepts>
 #include <future>
+#include <optional>
 #include <ranges>
 #include <type_traits>
 #include <utility>
 
+#include "detail/shared_state.hpp"
 #include "errors.hpp"
 
 namespace concert {
 
 namespace detail {
 
-// A type-erased "is it finished yet?" question about one future.
-struct readiness {
-    const void* self;
-    bool (*ready)(const void* self) noexcept;
-};
+using steady_time = std::chrono::steady_clock::time_point;
 
-enum class await_outcome { ready, timeout, must_block };
+// Blocks until `state` finishes or `deadline` (null: none) passes; true if it finished. A worker
+// of the pool that queued the state runs it itself when it has not started and there is no
+// deadline; any other wait spins briefly, then sleeps inside a blocking_scope until the completion
+// itself wakes it. Never runs anything else.
+bool await(state_base& state, const steady_time* deadline);
 
-// Waits cheaply before the caller blocks in the kernel. On a pool worker it runs the pool's queued
-// tasks until `probe` is ready or the deadline passes (so nested waits cannot starve the pool);
-// elsewhere it spins briefly and returns must_block if the future is still not ready.
-await_outcome await(readiness probe, const std::chrono::steady_clock::time_point* deadline);
+// The deadline `timeout` from now; none (wait forever) for a duration too long to represent, such
+// as duration::max().
+template <class Rep, class Period>
+std::optional<steady_time> deadline_after(const std::chrono::duration<Rep, Period>& timeout) {
+    const auto now = std::chrono::steady_clock::now();
+    if (timeout <= timeout.zero()) {
+        return now;
+    }
+    // In floating point, so that no conversion overflows; half the clock's range is centuries.
+    const std::chrono::duration<double> left = steady_time::max() - now;
+    if (std::chrono::duration<double>(timeout) >= left / 2) {
+        return std::nullopt;
+    }
+    return now + std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
+}
+
+template <class Clock, class Duration>
+std::optional<steady_time> deadline_at(const std::chrono::time_point<Clock, Duration>& when) {
+    const auto now = Clock::now();
+    if (when <= now) {
+        return std::chrono::steady_clock::now();
+    }
+    if (when == std::chrono::time_point<Clock, Duration>::max()) {
+        return std::nullopt;
+    }
+    return deadline_after(when - now);
+}
+
+[[noreturn]] void throw_invalid_future(const char* operation);
+
+struct future_access;
 
 }  // namespace detail
 
+// The outcome of a task: a value (or reference, or nothing for void) or an exception. Copies share
+// one state. Thread-safe: any number of threads may wait on and read copies of one future (each
+// thread its own copy, or the same one through const members).
 template <class T>
 class future {
   public:
     using value_type = T;
 
+    // A future with no state: valid() is false, and every other member throws
+    // concert::invalid_future.
     future() noexcept = default;
-    future(std::shared_future<T> state) noexcept : state_(std::move(state)) {}  // NOLINT: implicit
-    future(std::future<T>&& state) noexcept : state_(state.share()) {}          // NOLINT: implicit
 
-    // Interoperates with code written for the standard.
-    operator std::shared_future<T>() const noexcept { return state_; }  // NOLINT: implicit
-    const std::shared_future<T>& shared() const noexcept { return state_; }
+    // Adopts a standard future: done and ready when it is (a deferred one counts as ready, and
+    // waiting runs it). An invalid standard future gives a future with no state.
+    future(std::shared_future<T> standard)  // NOLINT(google-explicit-constructor): interop
+        : state_(standard.valid() ? new detail::adopted_state<T>(std::move(standard)) : nullptr) {}
+    future(std::future<T>&& standard)  // NOLINT(google-explicit-constructor): interop
+        : future(standard.valid() ? standard.share() : std::shared_future<T>{}) {}
+
+    future(const future& other) noexcept : state_(other.state_) {
+        if (state_ != nullptr) {
+            state_->add_ref();
+        }
+    }
+    future(future&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    future& operator=(future other) noexcept {
+        std::swap(state_, other.state_);
+        return *this;
+    }
+    ~future() {
+        if (state_ != nullptr) {
+            state_->release();
+        }
+    }
+
+    // A standard shared future of the same outcome, for code written for the standard (made on the
+    // first request, and the same one after); empty for a future with no state. The value is
+    // copied into it, so T must be copyable.
+    operator std::shared_future<T>() const {  // NOLINT(google-explicit-constructor): interop
+        return shared();
+    }
+    std::shared_future<T> shared() const {
+        return state_ != nullptr ? state_->standard() : std::shared_future<T>{};
+    }
 
     // False for a default-constructed or moved-from future.
-    bool valid() const noexcept { return state_.valid(); }
+    bool valid() const noexcept { return state_ != nullptr; }
 
-    // True once the task finished, with a value or an exception.
+    // True once the task finished, with a value or an exception. Never blocks.
     bool done() const {
         require_state("done");
-        return is_ready();
+        return state_->finished() || (state_->adopted() && state_->adopted_ready());
     }
 
     // Blocks until the task finished and rethrows its exception (the original object), so that
-    // `f.wait().result()` reads naturally.
-    const future& wait() const {
+    // `f.wait().result()` reads naturally. On a temporary it returns the future by value, so that
+    // `const auto& f = submit(g).wait();` does not dangle.
+    const future& wait() const& {
         require_state("wait");
         block(nullptr);
-        state_.get();
+        static_cast<void>(state_->result());
         return *this;
+    }
+    future wait() && {
+        static_cast<const future&>(*this).wait();
+        return std::move(*this);
     }
 
     // Blocks until the task finished, without rethrowing its exception.
-    const future& wait_done() const {
+    const future& wait_done() const& {
         require_state("wait_done");
         block(nullptr);
         return *this;
     }
-
-    // The task's value (const T& for values, T& for references), rethrowing its exception; may be
-    // called any number of times.
-    decltype(auto) result() const {
-        require_state("result");
-        block(nullptr);
-        return state_.get();
+    future wait_done() && {
+        static_cast<const future&>(*this).wait_done();
+        return std::move(*this);
     }
 
-    // Bounded waits: true once the task finished. They do not rethrow; wait() or result() do.
+    // Blocks, then gives the task's value (const T& for values, T& for references), or rethrows its
+    // exception; may be called any number of times.
+    detail::result_ref_t<T> result() const {
+        require_state("result");
+        block(nullptr);
+        return state_->result();
+    }
+
+    // Bounded waits: true once the task finished, false at the deadline, within a small margin of
+    // it whatever the pool has queued. A duration too long to represent (duration::max()) means
+    // forever. They do not rethrow; wait() or result() do.
     template <class Rep, class Period>
     bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
         require_state("wait_for");
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
-        return block(&deadline);
+        return block_until(detail::deadline_after(timeout));
     }
 
     template <class Clock, class Duration>
     bool wait_until(const std::chrono::time_point<Clock, Duration>& when) const {
         require_state("wait_until");
-        const auto deadline =
-            std::chrono::steady_clock::now() +
-            std::chrono::ceil<std::chrono::steady_clock::duration>(when - Clock::now());
-        return block(&deadline);
+        return block_until(detail::deadline_at(when));
     }
 
   private:
-    // A deferred state (from std::async(deferred)) counts as ready: waiting on it runs it.
-    bool is_ready() const noexcept {
-        return state_.wait_for(std::chrono::seconds(0)) != std::future_status::timeout;
-    }
+    friend struct detail::future_access;
+    explicit future(detail::shared_state<T>* state) noexcept : state_(state) {}
 
     void require_state(const char* operation) const {
-        if (!state_.valid()) {
-            throw_invalid(operation);
+        if (state_ == nullptr) {
+            detail::throw_invalid_future(operation);
         }
     }
 
-    [[noreturn]] static void throw_invalid(const char* operation);
-
-    bool block(const std::chrono::steady_clock::time_point* deadline) const {
-        if (is_ready()) {
-            return true;
-        }
-        const detail::readiness probe{this, [](const void* self) noexcept {
-                                          return static_cast<const future*>(self)->is_ready();
-                                      }};
-        switch (detail::await(probe, deadline)) {
-            case detail::await_outcome::ready:
-                return true;
-            case detail::await_outcome::timeout:
-                return false;
-            case detail::await_outcome::must_block:
-                break;
-        }
-        if (deadline == nullptr) {
-            state_.wait();
-            return true;
-        }
-        return state_.wait_until(*deadline) != std::future_status::timeout;
+    bool block(const detail::steady_time* deadline) const {
+        return state_->finished() || detail::await(*state_, deadline);
     }
 
-    std::shared_future<T> state_;
+    bool block_until(const std::optional<detail::steady_time>& deadline) const {
+        return block(deadline ? &*deadline : nullptr);
+    }
+
+    detail::shared_state<T>* state_ = nullptr;
 };
 
 namespace detail {
-[[noreturn]] void throw_invalid_future(const char* operation);
+struct future_access {
+    // Wraps a state whose reference the future takes over.
+    template <class T>
+    static future<T> adopt(shared_state<T>* state) noexcept {
+        return future<T>(state);
+    }
+};
 }  // namespace detail
-
-template <class T>
-void future<T>::throw_invalid(const char* operation) {
-    detail::throw_invalid_future(operation);
-}
 
 template <class T>
 inline constexpr bool is_future_v = false;
 template <class T>
 inline constexpr bool is_future_v<future<T>> = true;
 
+// Satisfied by concert::future<T> (with any cv-ref qualification).
 template <class F>
 concept any_future = is_future_v<std::remove_cvref_t<F>>;
 
-// Waits for every future, then rethrows the first exception in argument order. Never returns
-// (or throws) before every task has finished.
+// Waits for every future, then rethrows the first exception in argument order (a future with no
+// state counts as concert::invalid_future at its place). Never returns or throws before every task
+// has finished, so tasks that write to the caller's locals are done with them.
 template <any_future... Futures>
 void wait(const Futures&... futures) {
-    (static_cast<void>(futures.wait_done()), ...);
+    (static_cast<void>(futures.valid() && (futures.wait_done(), true)), ...);
     (static_cast<void>(futures.wait()), ...);
 }
 
@@ -162,7 +215,9 @@ template <std::ranges::input_range Range>
 requires any_future<std::ranges::range_reference_t<Range>>
 void wait(Range&& futures) {
     for (const auto& f : futures) {
-        f.wait_done();
+        if (f.valid()) {
+            f.wait_done();
+        }
     }
     for (const auto& f : futures) {
         f.wait();

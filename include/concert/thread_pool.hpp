@@ -1,56 +1,115 @@
-// concert::thread_pool: a fixed set of worker threads running submitted calls; the default pool
-// that concert::async uses; concert::submit and concert::post.
+// concert::thread_pool: worker threads running submitted calls, by priority, with spare threads
+// that stand in for workers blocked inside a task; the default pool that concert::async uses;
+// concert::submit and concert::post.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
+#include "blocking.hpp"
+#include "detail/shared_state.hpp"
 #include "detail/task.hpp"
 #include "disable.hpp"
 #include "future.hpp"
 #include "inline_executor.hpp"
+#include "priority.hpp"
 
 namespace concert {
 
+class thread_pool;
+
+namespace detail {
+// What a pool's tasks record as their owner (see state_base::owner).
+const void* pool_identity(const thread_pool& pool) noexcept;
+
+// Anything but a priority: keeps submit(f, args...) apart from submit(priority, f, args...).
+template <class F>
+concept not_priority = !std::same_as<std::decay_t<F>, priority>;
+}  // namespace detail
+
+// A pool of `size()` slots for running tasks. Queued tasks start by priority, then in submission
+// order, each on exactly one thread. A task that blocks (in a future's wait, a buffered stage, the
+// dispatcher's flush or wait, or any concert::blocking_scope) gives its slot to a spare thread
+// while it blocks, so queued work keeps running and nested waits never deadlock; a waiting worker
+// never runs another task on its own stack (it may run the very task it waits for, if that has not
+// started: a direct call). Spare threads are started when needed, reused, and sleep when idle; at
+// most max_spare_threads of them exist, and past that bound queued work waits for a free slot. All
+// members are thread-safe.
 class thread_pool {
   public:
-    // Starts `threads` workers, named concert-0, concert-1, ...; 0 is std::invalid_argument.
-    // Under CONCERT_DISABLE_ASYNC no thread is started: every submit runs inline.
-    explicit thread_pool(std::size_t threads);
+    // Spare threads a pool may start beyond its size (Java's ForkJoinPool allows 256 too).
+    static constexpr std::size_t default_max_spare_threads = 256;
 
-    // Runs every task already queued (and whatever those tasks submit), then joins the workers.
+    // Starts `threads` workers, named concert-0, concert-1, ... (spares continue the numbering).
+    // 0 threads is std::invalid_argument; a thread that cannot start is std::system_error. Under
+    // CONCERT_DISABLE_ASYNC no thread is started: every submit runs inline.
+    explicit thread_pool(std::size_t threads,
+                         std::size_t max_spare_threads = default_max_spare_threads);
+
+    // Runs every task already queued (and whatever those tasks submit), then joins the threads.
+    // Called from one of the pool's own tasks it cannot wait for itself: it returns at once, and
+    // the threads finish the queued work and exit on their own.
     ~thread_pool();
 
     thread_pool(const thread_pool&) = delete;
     thread_pool& operator=(const thread_pool&) = delete;
 
+    // The number of slots: at most this many threads take queued work at once.
     std::size_t size() const noexcept;
 
-    // Runs f(args...) on a worker and returns its future. The callable and arguments are
-    // decay-copied (use std::ref to pass a reference). Inline when async is disabled. Throws
-    // concert::pool_stopped when called from outside the pool after its destruction began.
-    template <class F, class... Args>
+    // Runs f(args...) on the pool at normal priority and returns its future. The callable and the
+    // arguments are decay-copied (std::ref passes a reference). Inline when async is disabled.
+    // Throws concert::pool_stopped when called from outside the pool after its destruction began,
+    // and whatever copying the callable or allocating the task throws; nothing is queued then.
+    template <detail::not_priority F, class... Args>
     future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args);
 
-    // Fire and forget: like submit, without a future; an exception goes to concert's error handler.
+    // The same at priority `p`.
     template <class F, class... Args>
+    future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args);
+
+    // Fire and forget: like submit, without a future; an exception goes to concert's error handler.
+    template <detail::not_priority F, class... Args>
     void post(F&& f, Args&&... args);
 
-    // True on this pool's worker threads.
+    template <class F, class... Args>
+    void post(priority p, F&& f, Args&&... args);
+
+    // Tasks queued and not started yet.
+    std::size_t queued() const noexcept;
+
+    // Tasks started and not finished (including those blocked inside a blocking_scope).
+    std::size_t running() const noexcept;
+
+    // Threads the pool has started so far: its workers and the spares (at most size() +
+    // max_spare_threads).
+    std::size_t thread_count() const noexcept;
+
+    // Blocks until nothing is queued or running. Like a join, everything the finished tasks did is
+    // visible to the caller afterwards. From one of the pool's own tasks it would wait for itself:
+    // std::logic_error.
+    void wait_idle() const;
+
+    // True on this pool's threads.
     bool is_worker_thread() const noexcept;
 
-    // Takes ownership of `t` and queues it (the executors' low-level entry).
-    void enqueue(detail::task* t);
+    // Takes ownership of `t` and queues it at priority `p` (the executors' low-level entry).
+    // Throws concert::pool_stopped (having dropped `t`) as submit does.
+    void enqueue(detail::task* t, priority p);
+
+    struct state;
 
   private:
-    friend detail::await_outcome detail::await(detail::readiness,
-                                               const std::chrono::steady_clock::time_point*);
-    struct state;
-    std::unique_ptr<state> state_;
+    friend const void* detail::pool_identity(const thread_pool& pool) noexcept;
+    std::shared_ptr<state> state_;
 };
 
-// The global pool, created on first use with default_pool_size() workers.
+// The global pool, created on first use with default_pool_size() workers and never destroyed, so
+// that it serves static destructors and the global dispatcher's last deliveries too. At exit it
+// first runs everything queued by then (see docs/asynchronous-execution.md).
 thread_pool& default_pool();
 
 // 128 (device calls mostly block, so the default pool is sized for blocking work rather than
@@ -63,53 +122,78 @@ namespace detail {
 // The one place that decides where work runs: inline when async is disabled, else on `pool`, or on
 // the default pool when `pool` is null (created only when first needed).
 template <class F, class... Args>
-future<call_result_t<F, Args...>> submit_to(thread_pool* pool, F&& f, Args&&... args) {
+future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
     if (async_disabled()) {
         return inline_executor::submit(std::forward<F>(f), std::forward<Args>(args)...);
     }
     using result_type = call_result_t<F, Args...>;
     using call_type = decltype(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
-    auto* t = promised_task<result_type, call_type>::create(
-        bind_call(std::forward<F>(f), std::forward<Args>(args)...));
-    future<result_type> result{t->promise.get_future()};
-    (pool != nullptr ? *pool : default_pool()).enqueue(t);
+    thread_pool& target = pool != nullptr ? *pool : default_pool();
+    auto* t = new task_state<result_type, call_type>(
+        bind_call(std::forward<F>(f), std::forward<Args>(args)...), pool_identity(target), 2);
+    auto result = future_access::adopt<result_type>(t);
+    target.enqueue(t, p);
     return result;
 }
 
 template <class F, class... Args>
-void post_to(thread_pool* pool, F&& f, Args&&... args) {
+void post_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
     if (async_disabled()) {
         inline_executor::post(std::forward<F>(f), std::forward<Args>(args)...);
         return;
     }
     using call_type = decltype(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
-    auto* t =
-        new detached_task<call_type>(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
-    (pool != nullptr ? *pool : default_pool()).enqueue(t);
+    thread_pool& target = pool != nullptr ? *pool : default_pool();
+    target.enqueue(
+        new detached_task<call_type>(bind_call(std::forward<F>(f), std::forward<Args>(args)...)),
+        p);
 }
 
 }  // namespace detail
 
-template <class F, class... Args>
+template <detail::not_priority F, class... Args>
 future<detail::call_result_t<F, Args...>> thread_pool::submit(F&& f, Args&&... args) {
-    return detail::submit_to(this, std::forward<F>(f), std::forward<Args>(args)...);
+    return detail::submit_to(this, priority::normal, std::forward<F>(f),
+                             std::forward<Args>(args)...);
 }
 
 template <class F, class... Args>
+future<detail::call_result_t<F, Args...>> thread_pool::submit(priority p, F&& f, Args&&... args) {
+    return detail::submit_to(this, p, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+template <detail::not_priority F, class... Args>
 void thread_pool::post(F&& f, Args&&... args) {
-    detail::post_to(this, std::forward<F>(f), std::forward<Args>(args)...);
+    detail::post_to(this, priority::normal, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
-// Runs f(args...) on the default pool (inline when async is disabled).
 template <class F, class... Args>
+void thread_pool::post(priority p, F&& f, Args&&... args) {
+    detail::post_to(this, p, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+// Runs f(args...) on the default pool (inline when async is disabled); throws as
+// thread_pool::submit does. Thread-safe.
+template <detail::not_priority F, class... Args>
 future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args) {
-    return detail::submit_to(nullptr, std::forward<F>(f), std::forward<Args>(args)...);
+    return detail::submit_to(nullptr, priority::normal, std::forward<F>(f),
+                             std::forward<Args>(args)...);
 }
 
-// Fire and forget on the default pool; an exception goes to concert's error handler.
 template <class F, class... Args>
+future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args) {
+    return detail::submit_to(nullptr, p, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+// Fire and forget on the default pool; an exception goes to concert's error handler. Thread-safe.
+template <detail::not_priority F, class... Args>
 void post(F&& f, Args&&... args) {
-    detail::post_to(nullptr, std::forward<F>(f), std::forward<Args>(args)...);
+    detail::post_to(nullptr, priority::normal, std::forward<F>(f), std::forward<Args>(args)...);
+}
+
+template <class F, class... Args>
+void post(priority p, F&& f, Args&&... args) {
+    detail::post_to(nullptr, p, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 }  // namespace concert
