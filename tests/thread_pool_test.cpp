@@ -23,6 +23,8 @@
 
 namespace {
 
+using concert::testing::gate;
+
 TEST(ThreadPool, ZeroThreadsIsInvalidArgument) {
     EXPECT_THROW(concert::thread_pool{0}, std::invalid_argument);
 }
@@ -147,12 +149,16 @@ TEST(ThreadPool, AThreadOutsideThePoolNeverRunsAPoolTaskWhileWaiting) {
     EXPECT_EQ(ran_on.size(), 1u);
 }
 
-TEST(ThreadPool, SixtyFourBlockingTasksRunConcurrentlyOnTheDefaultPool) {
+TEST(ThreadPool, SixtyFourBlockingTasksRunConcurrentlyOnTheDefaultPoolWhateverItsSize) {
     CONCERT_SKIP_WHEN_INLINE();
     std::latch all_started(64);
     std::vector<concert::future<void>> futures;
     for (int i = 0; i < 64; ++i) {
-        futures.push_back(concert::submit([&all_started] { all_started.arrive_and_wait(); }));
+        futures.push_back(concert::submit([&all_started] {
+            // Below 64 workers, spare threads stand in for the blocked ones.
+            const concert::blocking_scope blocking;
+            all_started.arrive_and_wait();
+        }));
     }
     concert::wait(futures);
     EXPECT_TRUE(all_started.try_wait());
@@ -254,6 +260,61 @@ TEST(ThreadPool, IsWorkerThreadTellsThePoolsOwnThreads) {
     EXPECT_FALSE(pool.is_worker_thread());
     EXPECT_EQ(pool.submit([&pool] { return pool.is_worker_thread(); }).result(),
               !concert::async_disabled());
+}
+
+TEST(ThreadPool, QueuedAndRunningCountTheTasks) {
+    CONCERT_SKIP_WHEN_INLINE();
+    concert::thread_pool pool{1};
+    EXPECT_EQ(pool.queued(), 0u);
+    EXPECT_EQ(pool.running(), 0u);
+    gate g;
+    std::latch started(1);
+    pool.post([&] {
+        started.count_down();
+        g.wait();
+    });
+    started.wait();
+    for (int i = 0; i < 5; ++i) {
+        pool.post([] {});
+    }
+    EXPECT_EQ(pool.queued(), 5u);
+    EXPECT_EQ(pool.running(), 1u);
+    g.open();
+    pool.wait_idle();
+    EXPECT_EQ(pool.queued(), 0u);
+    EXPECT_EQ(pool.running(), 0u);
+}
+
+TEST(ThreadPool, WaitIdleMakesEveryFinishedTasksWritesVisible) {
+    concert::thread_pool pool{2};
+    std::vector<int> written(1000, 0);
+    for (std::size_t i = 0; i < written.size(); ++i) {
+        pool.post([&written, i] { written[i] = static_cast<int>(i) + 1; });  // plain writes
+    }
+    pool.wait_idle();
+    for (std::size_t i = 0; i < written.size(); ++i) {
+        ASSERT_EQ(written[i], static_cast<int>(i) + 1);
+    }
+}
+
+TEST(ThreadPool, WaitIdleWaitsForTasksThatSubmitMoreAndForBlockedOnes) {
+    concert::thread_pool pool{1};
+    std::atomic<int> ran{0};
+    pool.post([&] {
+        for (int i = 0; i < 10; ++i) {
+            pool.post([&ran] { ran.fetch_add(1); });
+        }
+        ran.fetch_add(1);
+    });
+    pool.wait_idle();
+    EXPECT_EQ(ran.load(), 11);
+}
+
+TEST(ThreadPool, WaitIdleFromThePoolsOwnTaskIsALogicError) {
+    CONCERT_SKIP_WHEN_INLINE();
+    concert::thread_pool pool{1};
+    auto attempt = pool.submit([&pool] { pool.wait_idle(); });
+    EXPECT_THROW(attempt.wait(), std::logic_error);
 }
 
 TEST(DefaultPool, Has128WorkersUnlessConfigured) {
