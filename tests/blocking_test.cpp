@@ -301,6 +301,26 @@ TEST(Blocking, WaitingOnAnotherPoolsFutureOrAStandardFutureFromAWorkerCompletes)
     EXPECT_EQ(waiter.result(), 5);
 }
 
+TEST(Blocking, BufferedBackPressureInsideAOneThreadPoolsTaskDoesNotDeadlock) {
+    concert::thread_pool pool{1};
+    auto producer = pool.submit([&pool] {
+        std::vector<int> seen;
+        // The consumer needs the pool while the pool's only worker waits for room in the stage.
+        auto stage = concert::buffered(
+            [&pool, &seen](int x) { seen.push_back(pool.submit([x] { return x * 2; }).result()); },
+            1);
+        for (int i = 0; i < 100; ++i) {
+            stage.send(i);
+        }
+        stage.close();
+        return seen;
+    });
+    ASSERT_TRUE(producer.wait_for(hang_bound));
+    const auto seen = producer.result();
+    ASSERT_EQ(seen.size(), 100u);
+    EXPECT_EQ(seen.back(), 198);
+}
+
 TEST(Deadlines, MaxDurationsMeanForever) {
     CONCERT_SKIP_WHEN_INLINE();
     concert::thread_pool pool{1};

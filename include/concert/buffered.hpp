@@ -9,17 +9,17 @@
 #include <bit>
 #include <chrono>
 #include <concepts>
-#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
+#include "blocking.hpp"
 #include "consumer.hpp"
+#include "detail/event_count.hpp"
 #include "disable.hpp"
 #include "errors.hpp"
 
@@ -30,9 +30,9 @@ namespace detail {
 // Lets one thread sleep until another makes `ready()` true. The sleeper polls first, yielding
 // between polls: the other side usually acts within microseconds, waking a sleeping thread costs
 // two syscalls, and the yields let the other side run when both share a CPU (and stop a poller
-// from stealing the cache line the other side writes). The notifier takes the lock only when the
-// sleeper sleeps. Both sides use sequentially consistent atomics, so either the sleeper sees the
-// change or the notifier sees it sleeping.
+// from stealing the cache line the other side writes). Then it parks on an event count, inside a
+// blocking_scope, so that a pool task waiting on back-pressure hands its slot on. The notifier
+// costs one load while nobody sleeps.
 class wakeup {
   public:
     template <class Ready>
@@ -51,27 +51,25 @@ class wakeup {
                 break;
             }
         }
-        std::unique_lock lock(mutex_);
-        sleeping_.store(true);
-        condition_.wait(lock, ready);
-        sleeping_.store(false, std::memory_order_relaxed);
+        const blocking_scope blocking;
+        for (;;) {
+            const auto key = parked_.prepare_wait();
+            if (ready()) {
+                parked_.cancel_wait();
+                return;
+            }
+            parked_.wait(key);
+        }
     }
 
     // Call after a sequentially consistent store that may make the sleeper's condition true.
-    void notify() {
-        if (sleeping_.load()) {
-            std::lock_guard lock(mutex_);
-            condition_.notify_one();
-        }
-    }
+    void notify() noexcept { parked_.notify_one(); }
 
   private:
     static constexpr auto poll_budget = std::chrono::microseconds(50);
     static constexpr int polls_between_clock_reads = 16;
 
-    std::atomic<bool> sleeping_{false};
-    std::mutex mutex_;
-    std::condition_variable condition_;
+    event_count parked_;
 };
 
 // How a buffered stage runs its consumer; make_stage picks one.
@@ -153,7 +151,10 @@ class threaded_stage final : public stage<T> {
     std::exception_ptr finish() noexcept override {
         closed_.store(true);
         items_.notify();
-        thread_.join();
+        {
+            const blocking_scope blocking;
+            thread_.join();
+        }
         return error_received_ ? nullptr : error_;
     }
 
