@@ -238,6 +238,26 @@ void submit_wait_latency(benchmark::State& state, MakePeer make_peer) {
     }
 }
 
+// Submit+wait from inside a task of a pool of `workers`, to the same pool (the awaited task, not
+// started yet, is a direct call) or to another pool of `workers` (the waiter spins, then parks
+// inside a blocking_scope): the blocking path, against the same figure from outside.
+constexpr std::int64_t nested_batch = 1000;
+
+void nested_submit_wait_latency(benchmark::State& state, bool same_pool) {
+    concert::thread_pool pool(workers);
+    concert::thread_pool other(workers);
+    concert::thread_pool& target = same_pool ? pool : other;
+    for (auto _ : state) {
+        pool.submit([&target] {
+                for (std::int64_t i = 0; i < nested_batch; ++i) {
+                    target.submit(empty_task).wait();
+                }
+            })
+            .wait();
+    }
+    state.SetItemsProcessed(state.iterations() * nested_batch);
+}
+
 template <class MakePeer>
 void futures_throughput(benchmark::State& state, MakePeer make_peer) {
     auto peer = make_peer();
@@ -370,6 +390,11 @@ void register_benchmarks() {
     add("latency/asio_packaged_task", kMicrosecond, 1, submit_wait_latency<decltype(asio)>, asio);
     add("latency/std_async", kMicrosecond, 1, submit_wait_latency<decltype(std_async)>, std_async);
 
+    add("nested_1k/concert_same_pool", kMicrosecond, nested_batch, nested_submit_wait_latency,
+        true);
+    add("nested_1k/concert_other_pool", kMicrosecond, nested_batch, nested_submit_wait_latency,
+        false);
+
     add("futures_100k/concert", kMillisecond, futures_batch,
         futures_throughput<decltype(concert_own)>, concert_own);
     add("futures_100k/concert_default_pool", kMillisecond, futures_batch,
@@ -416,19 +441,33 @@ struct ratio {
     std::string_view denominator;
     std::optional<double> at_most;
     std::optional<double> at_least;
+    // Operations per iteration of the numerator, when it times a batch and the denominator one.
+    std::int64_t numerator_batch = 1;
 };
 
 constexpr ratio ratios[] = {
     {"submit+wait latency / atomic wait ping-pong",
      "latency/concert",
      "limit/atomic_wait_ping_pong",
-     3.0,
+     2.0,
      {}},
     {"same, on the default pool",
      "latency/concert_default_pool",
      "limit/atomic_wait_ping_pong",
-     3.0,
+     2.0,
      {}},
+    {"nested submit+wait to another pool / from outside",
+     "nested_1k/concert_other_pool",
+     "latency/concert",
+     3.0,
+     {},
+     nested_batch},
+    {"nested submit+wait to the same pool / from outside",
+     "nested_1k/concert_same_pool",
+     "latency/concert",
+     3.0,
+     {},
+     nested_batch},
     {"submit+wait latency / atomic spin ping-pong",
      "latency/concert",
      "limit/atomic_spin_ping_pong",
@@ -453,7 +492,7 @@ constexpr ratio ratios[] = {
      "fire_and_forget_1M/tbb_enqueue",
      "fire_and_forget_1M/concert",
      {},
-     1.0},
+     1.5},
     {"fire-and-forget throughput concert / Asio post",
      "fire_and_forget_1M/asio",
      "fire_and_forget_1M/concert",
@@ -500,7 +539,7 @@ void print_summary(const concert::bench::median_collector& results, double idle_
             fmt::print("  {:<52} not run\n", r.label);
             continue;
         }
-        const double value = *numerator / *denominator;
+        const double value = *numerator / static_cast<double>(r.numerator_batch) / *denominator;
         fmt::print("  {:<52} {:>6.2f}  {}\n", r.label, value,
                    verdict(value, r.at_most, r.at_least));
     }
