@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <future>
 #include <memory>
 #include <numeric>
@@ -31,6 +32,60 @@ TEST(Buffered, CapacityOneUnderAFastProducerDeliversEveryItemInOrder) {
     constexpr int items = 20000;
     std::vector<int> seen;
     concert::inject(count_to(items), concert::buffered([&](int x) { seen.push_back(x); }, 1));
+    std::vector<int> expected(items);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_EQ(seen, expected);
+}
+
+// Resident memory of this process, from /proc (0 where there is none).
+std::size_t resident_bytes() {
+    std::FILE* statm = std::fopen("/proc/self/statm", "r");
+    if (statm == nullptr) {
+        return 0;
+    }
+    unsigned long pages = 0;
+    unsigned long resident = 0;
+    const int read = std::fscanf(statm, "%lu %lu", &pages, &resident);
+    std::fclose(statm);
+    return read == 2 ? resident * 4096 : 0;
+}
+
+TEST(Buffered, TheLargestCapacityCostsOnlyWhatIsQueued) {
+    const std::size_t before = resident_bytes();
+    long count = 0;
+    {
+        auto stage = concert::buffered([&count](long) { ++count; }, std::size_t{1} << 30);
+        for (long i = 0; i < 100'000; ++i) {
+            stage.send(i);
+        }
+        stage.close();
+    }
+    EXPECT_EQ(count, 100'000);
+    // A ring for the whole capacity would be 16 GiB.
+    EXPECT_LT(resident_bytes(), before + (std::size_t{256} << 20));
+}
+
+TEST(Buffered, ItemsKeepTheirOrderAcrossManySegmentsBehindAHeldConsumer) {
+    if (concert::async_disabled()) {
+        GTEST_SKIP() << "an inline consumer cannot be held while the sender goes on";
+    }
+    constexpr int items = 50'000;
+    std::vector<int> seen;
+    std::promise<void> all_sent;
+    std::shared_future<void> sent = all_sent.get_future().share();
+    auto stage = concert::buffered(
+        [&seen, sent](int x) {
+            if (x == 0) {
+                sent.wait();  // every item is queued before the first is consumed
+            }
+            seen.push_back(x);
+        },
+        items);
+    for (int i = 0; i < items; ++i) {
+        stage.send(i);
+    }
+    all_sent.set_value();
+    stage.close();
     std::vector<int> expected(items);
     std::iota(expected.begin(), expected.end(), 0);
     EXPECT_EQ(seen, expected);

@@ -14,6 +14,8 @@
 
 #include <concert/concert.hpp>
 
+#include "support.hpp"
+
 namespace {
 
 // Fixed counts, chosen so that the whole file runs in seconds under ThreadSanitizer.
@@ -172,6 +174,34 @@ TEST(StressPool, SubmitStormsFromManyThreadsAccountForEveryResultAndException) {
     EXPECT_EQ(dropped_ran.load(), dropped);
     EXPECT_EQ(posted_ran.load(), posted);
     EXPECT_EQ(errors.count(), posted_throwing);
+}
+
+TEST(StressPool, ASubmitRacingWithDestructionIsEitherRunOrRejected) {
+    CONCERT_SKIP_WHEN_INLINE();
+    for (int round = 0; round < destruction_rounds; ++round) {
+        std::atomic<int> ran{0};
+        int accepted = 0;
+        concert::testing::gate release;
+        std::thread outsider;
+        {
+            concert::thread_pool pool(1 + round % 2);
+            // Holds the destructor until the outsider has seen the rejection, so that it never
+            // touches a destroyed pool.
+            pool.post([&release] { release.wait(); });
+            outsider = std::thread([&] {
+                try {
+                    for (;;) {
+                        pool.post([&ran] { ran.fetch_add(1, std::memory_order_relaxed); });
+                        ++accepted;
+                    }
+                } catch (const concert::pool_stopped&) {
+                }
+                release.open();
+            });
+        }
+        outsider.join();
+        ASSERT_EQ(ran.load(), accepted) << "round " << round;
+    }
 }
 
 TEST(StressPool, DestroyingAPoolWithTasksQueuedAndRunningRunsEveryAcceptedTask) {

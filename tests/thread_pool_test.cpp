@@ -239,6 +239,20 @@ TEST(ThreadPool, SubmitFromOutsideDuringDestructionThrowsPoolStopped) {
     EXPECT_TRUE(rejected);
 }
 
+TEST(ThreadPool, ATaskMayDestroyItsOwnPoolAndTheQueuedWorkStillRuns) {
+    CONCERT_SKIP_WHEN_INLINE();
+    auto* pool = new concert::thread_pool{1};
+    gate g;
+    concert::testing::occupy_worker(*pool, g);
+    std::promise<void> later_ran;
+    auto later = later_ran.get_future();
+    auto destroyer = pool->submit([pool] { delete pool; });
+    pool->post([&later_ran] { later_ran.set_value(); });  // queued before the destruction
+    g.open();
+    destroyer.wait();
+    EXPECT_EQ(later.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+}
+
 TEST(ThreadPool, WorkerThreadsAreNamed) {
     CONCERT_SKIP_WHEN_INLINE();
 #if defined(__linux__)

@@ -69,6 +69,23 @@ TEST(Wait, WaitsForARangeAndRethrowsItsFirstException) {
     }
 }
 
+TEST(Wait, AFutureWithoutStateThrowsOnlyOnceEveryRunningTaskFinished) {
+    std::latch started(1);
+    std::atomic<bool> finished{false};
+    int written_by_task = 0;  // a local of the caller that the task writes
+    concert::future<void> invalid;
+    auto running = concert::submit([&] {
+        started.count_down();
+        written_by_task = 42;
+        finished = true;
+    });
+    EXPECT_THROW(concert::wait(invalid, running), concert::invalid_future);
+    EXPECT_TRUE(finished);
+    EXPECT_EQ(written_by_task, 42);
+    std::vector<concert::future<void>> range{invalid, running};
+    EXPECT_THROW(concert::wait(range), concert::invalid_future);
+}
+
 TEST(Wait, AnEmptyRangeReturnsAtOnce) {
     std::vector<concert::future<void>> none;
     EXPECT_NO_THROW(concert::wait(none));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <chrono>
@@ -111,9 +112,11 @@ class inline_stage final : public stage<T> {
     Stored consumer_;
 };
 
-// A ring of slots for one sender and the stage's thread. `head_` and `tail_` count items taken and
-// put (they never wrap in practice); the ring's size is a power of two so a count maps to a slot
-// with a mask, and `capacity_` bounds how far `tail_` may run ahead of `head_`.
+// A queue for one sender and the stage's thread: a chain of fixed-size segments. `head_` and
+// `tail_` count items taken and put (they never wrap in practice), and `capacity_` bounds how far
+// `tail_` may run ahead of `head_`. Memory follows what is queued, not the capacity: the sender
+// links a new segment when the last one is full, and the stage's thread hands each segment it has
+// emptied back for reuse, so a steady stream runs on two or three segments whatever the capacity.
 template <class T, class Stored>
 class threaded_stage final : public stage<T> {
   public:
@@ -121,11 +124,17 @@ class threaded_stage final : public stage<T> {
     threaded_stage(C&& consumer, std::size_t capacity)
         : consumer_(std::forward<C>(consumer)),
           capacity_(capacity),
-          mask_(std::bit_ceil(capacity) - 1),
-          ring_(std::make_unique<std::optional<T>[]>(mask_ + 1)),
+          segment_size_(std::clamp(std::bit_ceil(capacity), min_segment, max_segment)),
+          write_segment_(new segment(segment_size_)),
+          read_segment_(write_segment_),
           thread_([this] { run(); }) {}
 
-    ~threaded_stage() override = default;
+    ~threaded_stage() override {
+        // finish() joined the thread: every segment is the destructor's now.
+        free_chain(read_segment_);
+        free_chain(spare_);
+        free_chain(returned_.load(std::memory_order_acquire));
+    }
 
     void push(T&& item) override {
         const std::size_t tail = tail_.load(std::memory_order_relaxed);
@@ -141,7 +150,14 @@ class threaded_stage final : public stage<T> {
                 std::rethrow_exception(error_);
             }
         }
-        ring_[tail & mask_].emplace(std::move(item));
+        if (write_index_ == segment_size_) {
+            segment* next = take_segment();
+            // Published by the tail_ store below, which the stage's thread reads before `next`.
+            write_segment_->next.store(next, std::memory_order_release);
+            write_segment_ = next;
+            write_index_ = 0;
+        }
+        write_segment_->slots[write_index_++].emplace(std::move(item));
         tail_.store(tail + 1);
         items_.notify();
     }
@@ -159,10 +175,50 @@ class threaded_stage final : public stage<T> {
     }
 
   private:
+    // Segments of 64 to 1024 slots: small capacities get one segment's worth of room, large ones
+    // grow a segment at a time.
+    static constexpr std::size_t min_segment = 64;
+    static constexpr std::size_t max_segment = 1024;
+
+    struct segment {
+        explicit segment(std::size_t size) : slots(std::make_unique<std::optional<T>[]>(size)) {}
+        std::unique_ptr<std::optional<T>[]> slots;
+        std::atomic<segment*> next{nullptr};  // the following segment, or the next spare
+    };
+
+    static void free_chain(segment* s) noexcept {
+        while (s != nullptr) {
+            delete std::exchange(s, s->next.load(std::memory_order_relaxed));
+        }
+    }
+
+    // The sender's: a segment the stage's thread handed back, or a new one.
+    segment* take_segment() {
+        if (spare_ == nullptr) {
+            spare_ = returned_.exchange(nullptr, std::memory_order_acquire);
+        }
+        if (spare_ == nullptr) {
+            return new segment(segment_size_);
+        }
+        segment* s = std::exchange(spare_, spare_->next.load(std::memory_order_relaxed));
+        s->next.store(nullptr, std::memory_order_relaxed);
+        return s;
+    }
+
+    // The stage's thread: hands an emptied segment back to the sender.
+    void give_back(segment* s) noexcept {
+        segment* head = returned_.load(std::memory_order_relaxed);
+        do {
+            s->next.store(head, std::memory_order_relaxed);
+        } while (!returned_.compare_exchange_weak(head, s, std::memory_order_release,
+                                                  std::memory_order_relaxed));
+    }
+
     // The stage's thread: takes items in order and hands them to the consumer until closed.
     void run() noexcept {
         try {
             std::size_t head = 0;
+            std::size_t read_index = 0;
             for (;;) {
                 items_.wait_until([&] { return tail_.load() != head || closed_.load(); });
                 const std::size_t tail = tail_.load();
@@ -170,7 +226,12 @@ class threaded_stage final : public stage<T> {
                     break;
                 }
                 while (head != tail) {
-                    std::optional<T>& slot = ring_[head & mask_];
+                    if (read_index == segment_size_) {
+                        segment* next = read_segment_->next.load(std::memory_order_acquire);
+                        give_back(std::exchange(read_segment_, next));
+                        read_index = 0;
+                    }
+                    std::optional<T>& slot = read_segment_->slots[read_index++];
                     T item = std::move(*slot);
                     slot.reset();
                     // The slot is free before the consumer runs, so the sender keeps going.
@@ -189,19 +250,23 @@ class threaded_stage final : public stage<T> {
 
     Stored consumer_;
     const std::size_t capacity_;
-    const std::size_t mask_;
-    const std::unique_ptr<std::optional<T>[]> ring_;
+    const std::size_t segment_size_;
     // Written by the stage's thread and by the sender; apart, so they do not share a cache line.
     alignas(64) std::atomic<std::size_t> head_{0};
     alignas(64) std::atomic<std::size_t> tail_{0};
     std::atomic<bool> closed_{false};
     std::atomic<bool> failed_{false};
-    std::exception_ptr error_;     // set by the stage's thread before failed_
-    bool error_received_ = false;  // the sender's: a send rethrew error_
-    std::size_t head_seen_ = 0;    // the sender's: head_ when it last looked
-    wakeup items_;                 // the stage's thread waits here for items
-    wakeup space_;                 // the sender waits here for a free slot
-    std::thread thread_;           // last: it starts once everything else is built
+    std::exception_ptr error_;                 // set by the stage's thread before failed_
+    bool error_received_ = false;              // the sender's: a send rethrew error_
+    std::size_t head_seen_ = 0;                // the sender's: head_ when it last looked
+    segment* write_segment_;                   // the sender's
+    std::size_t write_index_ = 0;              // the sender's
+    segment* spare_ = nullptr;                 // the sender's: handed back, not yet reused
+    segment* read_segment_;                    // the stage's thread's
+    std::atomic<segment*> returned_{nullptr};  // handed back by the stage's thread
+    wakeup items_;                             // the stage's thread waits here for items
+    wakeup space_;                             // the sender waits here for a free slot
+    std::thread thread_;                       // last: it starts once everything else is built
 };
 
 inline constexpr std::size_t max_buffer_capacity = std::size_t{1} << 30;
