@@ -1,5 +1,7 @@
-// The dispatcher. Senders append (sender, message) to a batch under a short lock; the delivery
-// thread swaps the whole batch out and delivers it unlocked, so senders never wait for handlers.
+// The dispatcher. Senders append (sender, message) to a batch under a short lock; whoever holds the
+// delivery role (the delivery thread, or an inline sender when async is disabled or the thread has
+// stopped) swaps the whole batch out and delivers it unlocked, so senders never wait for handlers
+// and one queue, drained by one thread at a time, gives send order and one handler at a time.
 // The table of subscribers is copied on write: delivery reads an immutable snapshot, and each
 // subscriber carries an atomic count of calls in progress plus an "unsubscribed" bit, which is what
 // makes unsubscribe's guarantee hold without a lock around handler calls.
@@ -83,10 +85,6 @@ constexpr std::size_t cache_line = 64;
 // The sender under which any-sender subscriptions are filed: an address no user object can have.
 const char any_sender_marker = 0;
 const void* const any_sender_key = &any_sender_marker;
-
-// The dispatcher whose handler the current thread is running (for the delivery thread: always its
-// own), so that unsubscribe and flush never wait for the call they are made from.
-thread_local const dispatcher_state* delivering_here = nullptr;
 
 struct message_key_view {
     const void* sender;
@@ -262,8 +260,8 @@ struct message_waiter {
 // How long the delivery thread polls for the next message before it sleeps.
 constexpr auto delivery_spin = std::chrono::microseconds(50);
 
-// The delivery thread's snapshot of the subscribers, kept from batch to batch while the table does
-// not change.
+// The delivering thread's snapshot of the subscribers, kept from batch to batch while the table
+// does not change.
 struct table_view {
     std::shared_ptr<const subscriber_table> table;
     std::uint64_t version = 0;
@@ -276,30 +274,39 @@ namespace detail {
 struct dispatcher_state {
     explicit dispatcher_state(bool start_thread) : stopping(!start_thread) {
         if (start_thread) {
-            thread = std::thread([this] { run(); });
+            thread = std::thread([this] {
+                run();
+                if (orphaned) {
+                    delete this;  // the dispatcher was destroyed by one of its own handlers
+                }
+            });
         }
     }
 
-    // The one place that decides where a message is delivered: false means "deliver it inline"
-    // (async disabled, or the delivery thread stopped).
+    // Queues the message. The one place that decides where delivery runs: on the delivery thread,
+    // or inline (async disabled, or the thread stopped) on the sender's thread, unless another
+    // thread holds the delivery role, which then delivers it after everything sent before. True
+    // when the caller has taken the role and must drain().
     bool enqueue(const void* sender, std::string_view message) {
-        if (async_disabled()) {
-            return false;
-        }
         bool wake = false;
+        bool drain_here = false;
         {
             std::lock_guard lock(queue_lock);
-            if (stopping) {
-                return false;
-            }
             incoming.append(sender, message);
             pushed.store(pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            wake = std::exchange(consumer_sleeping, false);
+            if (stopping || async_disabled()) {
+                if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
+                    drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
+                    drain_here = true;
+                }
+            } else {
+                wake = std::exchange(consumer_sleeping, false);
+            }
         }
         if (wake) {
             wake_consumer();
         }
-        return true;
+        return drain_here;
     }
 
     void wake_consumer() noexcept {
@@ -307,45 +314,27 @@ struct dispatcher_state {
         wakeups.notify_one();
     }
 
-    void deliver_inline(const void* sender, std::string_view message) {
-        const auto table = snapshot();
-        const auto* outer = std::exchange(delivering_here, this);
-        deliver(find_recipients(*table, sender, message), sender, message);
-        delivering_here = outer;
+    // True on the thread that holds the delivery role: inside one of this dispatcher's handlers.
+    bool delivering_here() const noexcept {
+        return drainer.load(std::memory_order_relaxed) == std::this_thread::get_id();
     }
 
-    void run() {
-        delivering_here = this;
-        message_batch batch;
-        table_view view;
-        std::uint64_t taken = 0;
+    // Run by the holder of the delivery role: delivers batch after batch until the queue is empty,
+    // then gives the role up. A handler's send only queues, so a message loop iterates here
+    // instead of recursing.
+    void drain() noexcept {
         for (;;) {
-            if (!detail::spin_until(delivery_spin, [&] {
-                    return pushed.load(std::memory_order_relaxed) != taken;
-                })) {
-                // About to sleep: let go of removed handlers (and what they captured) meanwhile.
-                view.table.reset();
-            }
-            std::uint32_t wakeups_seen = 0;
+            std::uint64_t taken = 0;
             {
                 std::lock_guard lock(queue_lock);
                 if (incoming.empty()) {
-                    if (stopping) {
-                        return;  // everything sent has been delivered
-                    }
-                    // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock.
-                    consumer_sleeping = true;
-                    wakeups_seen = wakeups.load(std::memory_order_relaxed);
-                } else {
-                    std::swap(batch, incoming);
-                    taken = pushed.load(std::memory_order_relaxed);
+                    drainer.store(std::thread::id{}, std::memory_order_relaxed);
+                    return;
                 }
+                std::swap(batch, incoming);
+                taken = pushed.load(std::memory_order_relaxed);
             }
-            if (batch.empty()) {
-                wakeups.wait(wakeups_seen, std::memory_order_acquire);
-                continue;
-            }
-            deliver_batch(batch, view);
+            deliver_batch();
             batch.clear();
             // seq_cst store then load, against flush's increment then load: one of them sees the
             // other.
@@ -357,7 +346,54 @@ struct dispatcher_state {
         }
     }
 
-    void deliver_batch(const message_batch& batch, table_view& view) {
+    void run() {
+        std::uint64_t seen = 0;  // `pushed` when the queue was last looked at
+        for (;;) {
+            if (!detail::spin_until(delivery_spin, [&] {
+                    return pushed.load(std::memory_order_relaxed) != seen;
+                })) {
+                release_idle_view();
+            }
+            std::uint32_t wakeups_seen = 0;
+            bool took_role = false;
+            {
+                std::lock_guard lock(queue_lock);
+                seen = pushed.load(std::memory_order_relaxed);
+                const bool free = drainer.load(std::memory_order_relaxed) == std::thread::id{};
+                if (free && !incoming.empty()) {
+                    drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
+                    took_role = true;
+                } else if (stopping) {
+                    return;  // delivered, or being delivered by the inline holder of the role
+                } else {
+                    // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock. An
+                    // inline holder of the role drains the queue to empty before it lets go.
+                    consumer_sleeping = true;
+                    wakeups_seen = wakeups.load(std::memory_order_relaxed);
+                }
+            }
+            if (!took_role) {
+                wakeups.wait(wakeups_seen, std::memory_order_acquire);
+                continue;
+            }
+            drain();
+        }
+    }
+
+    // About to sleep: let go of removed handlers (and what they captured) meanwhile. The view
+    // belongs to the holder of the role, so it is only taken while nobody holds it.
+    void release_idle_view() noexcept {
+        std::shared_ptr<const subscriber_table> idle;
+        {
+            std::lock_guard lock(queue_lock);
+            if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
+                idle = std::move(view.table);
+            }
+        }
+        // `idle` dies here, unlocked: a handler's captures may use this dispatcher.
+    }
+
+    void deliver_batch() noexcept {
         // Streams repeat the same pair ("frame" from one camera): look it up once per run of them.
         const void* last_sender = nullptr;
         std::string_view last_message;
@@ -382,29 +418,43 @@ struct dispatcher_state {
         });
     }
 
-    // Returns false when called on the delivery thread itself (a handler ending the program): the
-    // thread is then left to finish and the state must stay alive.
-    bool stop() {
+    // Later sends are delivered inline. Joins the delivery thread, except from the delivery thread
+    // itself (a handler shutting its dispatcher down, or ending the program): that thread finishes
+    // the queue and leaves, and stays owned here so that the destructor can join it.
+    void stop() {
         std::thread running;
         bool wake = false;
         {
             std::lock_guard lock(queue_lock);
             stopping = true;
-            running = std::move(thread);
+            if (thread.get_id() != std::this_thread::get_id()) {
+                running = std::move(thread);
+            }
             wake = std::exchange(consumer_sleeping, false);
         }
         if (wake) {
             wake_consumer();
         }
-        if (!running.joinable()) {
-            return true;
+        if (running.joinable()) {
+            running.join();
         }
-        if (running.get_id() == std::this_thread::get_id()) {
-            running.detach();
-            return false;
+    }
+
+    // The Dispatcher is being destroyed. From inside one of its handlers, the holder of the role
+    // is still draining on this very thread: it frees the state once it is done.
+    void release() {
+        stop();
+        if (!delivering_here()) {
+            delete this;
+            return;
         }
-        running.join();
-        return true;
+        {
+            std::lock_guard lock(queue_lock);
+            if (thread.joinable()) {
+                thread.detach();  // this is the delivery thread: it frees the state as it leaves
+            }
+        }
+        orphaned = true;
     }
 
     void wait_delivered(std::uint64_t target) {
@@ -418,11 +468,6 @@ struct dispatcher_state {
             flush_cv.wait(lock, done);
         }
         flushers.fetch_sub(1);
-    }
-
-    std::shared_ptr<const subscriber_table> snapshot() {
-        std::lock_guard lock(table_mutex);
-        return current_table;
     }
 
     template <class Edit>
@@ -480,6 +525,14 @@ struct dispatcher_state {
     bool consumer_sleeping = false;  // guarded by queue_lock
     bool stopping;                   // guarded by queue_lock
     std::atomic<std::uint64_t> pushed{0};
+    // The thread holding the delivery role, or none: written under queue_lock, read unlocked only
+    // to ask "is it me?", which only the thread itself can make true.
+    std::atomic<std::thread::id> drainer{};
+
+    // What the holder of the role owns: the batch it delivers and its snapshot of the subscribers.
+    message_batch batch;
+    table_view view;
+    bool orphaned = false;  // written and read by the holder of the role only
 
     // How many messages have been delivered: written by the delivery thread only.
     alignas(cache_line) std::atomic<std::uint64_t> delivered{0};
@@ -543,9 +596,8 @@ void scoped_subscription::reset() noexcept {
 }
 
 Dispatcher::~Dispatcher() {
-    auto* s = state_.load(std::memory_order_acquire);
-    if (s != nullptr && s->stop()) {
-        delete s;
+    if (auto* s = state_.load(std::memory_order_acquire)) {
+        s->release();
     }
 }
 
@@ -595,24 +647,28 @@ void Dispatcher::unsubscribe(const subscription& s) {
     if (node->cancel()) {
         st.change_table([&](subscriber_table& table) { table.remove(*node); });
     }
-    if (delivering_here != &st) {
+    if (!st.delivering_here()) {
         node->wait_for_calls();
     }
 }
 
 void Dispatcher::send(const void* sender, std::string_view message) {
     auto& s = state();
-    if (!s.enqueue(sender, message)) {
-        s.deliver_inline(sender, message);
-    }
+    const bool drain_here = s.enqueue(sender, message);
     if (s.waiter_count.load(std::memory_order_relaxed) != 0) {
         s.signal_waiters(sender, message);
+    }
+    if (drain_here) {
+        s.drain();
+        if (s.orphaned) {
+            delete &s;  // a handler destroyed this dispatcher: the state was left to its drainer
+        }
     }
 }
 
 void Dispatcher::flush() {
     auto& s = state();
-    if (delivering_here == &s) {
+    if (s.delivering_here()) {
         throw std::logic_error(
             "concert::Dispatcher::flush: called from inside a handler, it would wait for itself");
     }

@@ -199,9 +199,14 @@ class Dispatcher {
     // does nothing; a subscription of another dispatcher is std::invalid_argument.
     void unsubscribe(const subscription& s);
 
-    // Queues (sender, message) and returns: handlers run on the delivery thread, one message at a
-    // time, in send order. Inline on the caller's thread when async is disabled (concert::DISABLE)
-    // or after shutdown(). A throwing handler goes to concert::report_error; delivery goes on.
+    // Queues (sender, message) and returns: handlers run on the delivery thread, one at a time, in
+    // send order. When async is disabled (concert::DISABLE) or after shutdown(), the sender
+    // delivers inline, and everything queued meanwhile, before it returns; but if another thread
+    // is delivering already (or a handler sends), send only queues and returns, and that thread
+    // delivers the message after those sent before. So a handler that sends iterates instead of
+    // recursing, and one handler at a time in send order holds whatever DISABLE does. A throwing
+    // handler goes to concert::report_error; delivery goes on. Thread-safe; throws only
+    // std::bad_alloc.
     void send(const void* sender, std::string_view message);
 
     // Returns once every message sent before the call has been delivered. Called from inside a
@@ -210,15 +215,27 @@ class Dispatcher {
 
     // Blocks until `sender` sends `message` (after this call began) or `timeout` passes; true if it
     // was sent. It returns as the message is sent, before its handlers run (flush() waits for
-    // them).
+    // them). A timeout too long for the clock (duration::max() of any unit) waits forever.
+    // Thread-safe.
     bool wait(const void* sender, std::string_view message,
               std::chrono::steady_clock::duration timeout);
 
     template <class Rep, class Period>
     bool wait(const void* sender, std::string_view message,
               const std::chrono::duration<Rep, Period>& timeout) {
-        return wait(sender, message,
-                    std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
+        using clock_duration = std::chrono::steady_clock::duration;
+        // Compared in floating-point seconds, which hold any duration without overflow: ceil of
+        // hours::max() in nanoseconds would wrap to a negative timeout. Beyond a century (half
+        // the clock's range, clear of rounding at its end) is forever.
+        using seconds = std::chrono::duration<long double>;
+        const seconds length = timeout;
+        if (length >= seconds(clock_duration::max() / 2)) {
+            return wait(sender, message, clock_duration::max());
+        }
+        if (length <= seconds(clock_duration::zero())) {
+            return wait(sender, message, clock_duration::zero());
+        }
+        return wait(sender, message, std::chrono::ceil<clock_duration>(timeout));
     }
 
     // Delivers what was already sent and joins the delivery thread; later sends are delivered
