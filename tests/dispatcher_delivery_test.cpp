@@ -297,10 +297,17 @@ TEST(DispatcherDelivery, AHandlerMayDestroyItsOwnDispatcherAndTheQueueIsStillDel
     for (const bool disabled : {false, true}) {
         const disable_async mode(disabled);
         std::promise<void> finished;
+        std::promise<void> send_returned;
+        const auto sending_thread = std::this_thread::get_id();
         auto* dispatcher = new concert::Dispatcher;
         const int sender = 0;
         std::vector<std::string> seen;
         dispatcher->subscribe(&sender, "start", [&](const void* s) {
+            // Like any object, a dispatcher is destroyed only once no other call on it is in
+            // progress: on the delivery thread, wait for the send below to return.
+            if (std::this_thread::get_id() != sending_thread) {
+                send_returned.get_future().wait();
+            }
             dispatcher->send(s, "destroy");
             dispatcher->send(s, "after");
         });
@@ -313,6 +320,7 @@ TEST(DispatcherDelivery, AHandlerMayDestroyItsOwnDispatcherAndTheQueueIsStillDel
             finished.set_value();
         });
         dispatcher->send(&sender, "start");
+        send_returned.set_value();
         finished.get_future().wait();
         EXPECT_EQ(seen, (std::vector<std::string>{"destroy", "after"})) << disabled;
     }
