@@ -6,6 +6,9 @@
 // subscriber carries an atomic count of calls in progress plus an "unsubscribed" bit, which is what
 // makes unsubscribe's guarantee hold without a lock around handler calls.
 #include <fmt/format.h>
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#endif
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
@@ -26,7 +29,7 @@ namespace detail {
 
 struct subscriber {
     subscriber(const dispatcher_state* owner, subscription_kind kind, const void* sender,
-               std::string_view message, message_handler handler)
+               std::string_view message, erased_handler handler)
         : owner(owner), kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
 
     // False once unsubscribed; otherwise counts the caller in until end_call.
@@ -67,7 +70,7 @@ struct subscriber {
     const subscription_kind kind;
     const void* const sender;
     const std::string message;
-    const message_handler handler;
+    const erased_handler handler;
     std::atomic<std::uint32_t> calls{0};
 };
 
@@ -77,6 +80,9 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 using detail::dispatcher_state;
+using detail::erased_handler;
+using detail::message_value;
+using detail::queued_value;
 using detail::subscriber;
 using detail::subscription_kind;
 
@@ -167,12 +173,13 @@ void report_handler_error(std::exception_ptr error, const void* sender,
     }
 }
 
-void call(subscriber& s, const void* sender, std::string_view message) noexcept {
+void call(subscriber& s, const void* sender, std::string_view message,
+          detail::message_value value) noexcept {
     if (!s.begin_call()) {
         return;
     }
     try {
-        s.handler(sender, message);
+        s.handler(sender, message, value);
     } catch (...) {
         report_handler_error(std::current_exception(), sender, message);
     }
@@ -207,38 +214,63 @@ recipients find_recipients(const subscriber_table& table, const void* sender,
 
 // Handlers of the exact pair first, then those of the message from any sender, then those of
 // every message of the sender; each group in subscription order.
-void deliver(const recipients& r, const void* sender, std::string_view message) noexcept {
+void deliver(const recipients& r, const void* sender, std::string_view message,
+             detail::message_value value) noexcept {
     for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
         if (list != nullptr) {
             for (const auto& s : *list) {
-                call(*s, sender, message);
+                call(*s, sender, message, value);
             }
         }
     }
 }
 
 // Messages queued between two deliveries: their texts packed in one string, so that a steady stream
-// of sends reuses the same two buffers and allocates nothing.
+// of sends reuses the same two buffers and allocates nothing. It owns the values queued with them.
 class message_batch {
   public:
-    void append(const void* sender, std::string_view message) {
+    message_batch() = default;
+    ~message_batch() { clear(); }
+    message_batch(const message_batch&) = delete;
+    message_batch& operator=(const message_batch&) = delete;
+
+    // On failure (out of memory) nothing is queued, and `value` is left to the caller.
+    void append(const void* sender, std::string_view message, detail::queued_value value) {
         const std::size_t offset = text_.size();
-        text_.append(message);
-        entries_.push_back({sender, offset, message.size()});
+        entries_.push_back({sender, offset, message.size(), value});
+        try {
+            text_.append(message);
+        } catch (...) {
+            entries_.pop_back();
+            throw;
+        }
+        allocated_values_ += value.ops != nullptr && value.ops->destroy != nullptr ? 1 : 0;
     }
 
     template <class F>
     void for_each(F&& f) const {
         for (const auto& e : entries_) {
-            f(e.sender, std::string_view(text_).substr(e.offset, e.size));
+            f(e.sender, std::string_view(text_).substr(e.offset, e.size), e.value.view());
         }
     }
 
     bool empty() const noexcept { return entries_.empty(); }
 
     void clear() noexcept {
+        if (allocated_values_ != 0) {
+            for (const auto& e : entries_) {
+                e.value.destroy();
+            }
+            allocated_values_ = 0;
+        }
         entries_.clear();
         text_.clear();
+    }
+
+    void swap(message_batch& other) noexcept {
+        entries_.swap(other.entries_);
+        text_.swap(other.text_);
+        std::swap(allocated_values_, other.allocated_values_);
     }
 
   private:
@@ -246,9 +278,11 @@ class message_batch {
         const void* sender;
         std::size_t offset;
         std::size_t size;
+        detail::queued_value value;
     };
     std::vector<entry> entries_;
     std::string text_;
+    std::size_t allocated_values_ = 0;  // values in blocks of their own, freed by clear()
 };
 
 struct message_waiter {
@@ -287,12 +321,12 @@ struct dispatcher_state {
     // or inline (async disabled, or the thread stopped) on the sender's thread, unless another
     // thread holds the delivery role, which then delivers it after everything sent before. True
     // when the caller has taken the role and must drain().
-    bool enqueue(const void* sender, std::string_view message) {
+    bool enqueue(const void* sender, std::string_view message, queued_value value) {
         bool wake = false;
         bool drain_here = false;
         {
             std::lock_guard lock(queue_lock);
-            incoming.append(sender, message);
+            incoming.append(sender, message, value);
             pushed.store(pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             if (stopping || async_disabled()) {
                 if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
@@ -331,7 +365,7 @@ struct dispatcher_state {
                     drainer.store(std::thread::id{}, std::memory_order_relaxed);
                     return;
                 }
-                std::swap(batch, incoming);
+                batch.swap(incoming);
                 taken = pushed.load(std::memory_order_relaxed);
             }
             deliver_batch();
@@ -399,7 +433,7 @@ struct dispatcher_state {
         std::string_view last_message;
         recipients last;
         bool looked_up = false;
-        batch.for_each([&](const void* sender, std::string_view message) {
+        batch.for_each([&](const void* sender, std::string_view message, message_value value) {
             // A subscription made before a message was sent must see it: refresh when the table
             // changed.
             if (!view.table || table_version.load(std::memory_order_acquire) != view.version) {
@@ -414,7 +448,7 @@ struct dispatcher_state {
                 last_message = message;
                 looked_up = true;
             }
-            deliver(last, sender, message);
+            deliver(last, sender, message, value);
         });
     }
 
@@ -558,6 +592,31 @@ struct dispatcher_state {
     std::thread thread;                     // guarded by queue_lock once running
 };
 
+namespace {
+// A type's name as written in C++ ("double", "std::string"), where the ABI can demangle it.
+std::string readable_name(const std::type_info& type) {
+#if __has_include(<cxxabi.h>)
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> demangled(
+        abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+    if (status == 0 && demangled) {
+        return demangled.get();
+    }
+#endif
+    return type.name();
+}
+}  // namespace
+
+void throw_value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
+    throw message_value_mismatch(
+        sent == nullptr
+            ? fmt::format("the handler takes a value of type {}, but the message was sent "
+                          "without a value",
+                          readable_name(wanted))
+            : fmt::format("the handler takes a value of type {}, but the message carries a {}",
+                          readable_name(wanted), readable_name(*sent)));
+}
+
 union global_dispatcher_storage {
     constexpr global_dispatcher_storage() : dispatcher(Dispatcher::process_lifetime_t{}) {}
     // Never destroyed, so that senders running during static destruction still find it.
@@ -624,7 +683,7 @@ detail::dispatcher_state& Dispatcher::create_state() {
 }
 
 subscription Dispatcher::add(subscription_kind kind, const void* sender, std::string_view message,
-                             detail::message_handler handler) {
+                             detail::erased_handler handler) {
     auto& s = state();
     auto node = std::make_shared<subscriber>(&s, kind, sender, message, std::move(handler));
     s.change_table([&](subscriber_table& table) { table.list_for(*node).push_back(node); });
@@ -653,8 +712,21 @@ void Dispatcher::unsubscribe(const subscription& s) {
 }
 
 void Dispatcher::send(const void* sender, std::string_view message) {
-    auto& s = state();
-    const bool drain_here = s.enqueue(sender, message);
+    send_value(sender, message, {});
+}
+
+void Dispatcher::send_value(const void* sender, std::string_view message,
+                            detail::queued_value value) {
+    detail::dispatcher_state* state_pointer = nullptr;
+    bool drain_here = false;
+    try {
+        state_pointer = &state();
+        drain_here = state_pointer->enqueue(sender, message, value);
+    } catch (...) {
+        value.destroy();
+        throw;
+    }
+    auto& s = *state_pointer;
     if (s.waiter_count.load(std::memory_order_relaxed) != 0) {
         s.signal_waiters(sender, message);
     }
