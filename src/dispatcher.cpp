@@ -2,16 +2,23 @@
 // delivery role (the delivery thread, or an inline sender when async is disabled or the thread has
 // stopped) swaps the whole batch out and delivers it unlocked, so senders never wait for handlers
 // and one queue, drained by one thread at a time, gives send order and one handler at a time.
-// The table of subscribers is copied on write: delivery reads an immutable snapshot, and each
-// subscriber carries an atomic count of calls in progress plus an "unsubscribed" bit, which is what
-// makes unsubscribe's guarantee hold without a lock around handler calls.
+// The table of subscribers is copied on write: delivery reads an immutable snapshot of flat handler
+// lists, each handler one function pointer and its callable. Unsubscribe's guarantee holds without
+// a lock or a read-modify-write per call: the deliverer publishes which handler it calls, and
+// unsubscribe, which is rare, pays for the fences (see asymmetric_fences).
 #include <fmt/format.h>
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
 #endif
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -28,50 +35,20 @@ namespace concert {
 namespace detail {
 
 struct subscriber {
-    subscriber(const dispatcher_state* owner, subscription_kind kind, const void* sender,
-               std::string_view message, erased_handler handler)
-        : owner(owner), kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
-
-    // False once unsubscribed; otherwise counts the caller in until end_call.
-    bool begin_call() noexcept {
-        if ((calls.fetch_add(1, std::memory_order_acq_rel) & unsubscribed_bit) != 0) {
-            end_call();
-            return false;
-        }
-        return true;
-    }
-
-    void end_call() noexcept {
-        if (calls.fetch_sub(1, std::memory_order_acq_rel) - 1 == unsubscribed_bit) {
-            calls.notify_all();
-        }
-    }
+    subscriber(subscription_kind kind, const void* sender, std::string_view message,
+               erased_handler handler)
+        : kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
 
     // True for the call that unsubscribed it.
-    bool cancel() noexcept {
-        return (calls.fetch_or(unsubscribed_bit, std::memory_order_acq_rel) & unsubscribed_bit) ==
-               0;
-    }
+    bool cancel() noexcept { return !cancelled.exchange(true); }
 
-    void wait_for_calls() const noexcept {
-        for (auto seen = calls.load(std::memory_order_acquire); seen != unsubscribed_bit;
-             seen = calls.load(std::memory_order_acquire)) {
-            calls.wait(seen, std::memory_order_acquire);
-        }
-    }
+    bool active() const noexcept { return !cancelled.load(std::memory_order_acquire); }
 
-    bool active() const noexcept {
-        return (calls.load(std::memory_order_acquire) & unsubscribed_bit) == 0;
-    }
-
-    static constexpr std::uint32_t unsubscribed_bit = 1U << 31;
-
-    const dispatcher_state* const owner;
     const subscription_kind kind;
     const void* const sender;
     const std::string message;
     const erased_handler handler;
-    std::atomic<std::uint32_t> calls{0};
+    std::atomic<bool> cancelled{false};
 };
 
 }  // namespace detail
@@ -118,7 +95,14 @@ struct message_key_equal {
     }
 };
 
-using handler_list = std::vector<std::shared_ptr<subscriber>>;
+// One handler as delivery sees it: what to call, and the subscription it belongs to.
+struct handler_ref {
+    detail::handler_function call;
+    void* callable;
+    std::shared_ptr<subscriber> node;
+};
+
+using handler_list = std::vector<handler_ref>;
 
 // Who is subscribed to what; immutable once published.
 struct subscriber_table {
@@ -141,7 +125,7 @@ struct subscriber_table {
 
     void remove(const subscriber& s) {
         const auto erase_from = [&](auto& map, auto position) {
-            std::erase_if(position->second, [&](const auto& p) { return p.get() == &s; });
+            std::erase_if(position->second, [&](const auto& h) { return h.node.get() == &s; });
             if (position->second.empty()) {
                 map.erase(position);
             }
@@ -173,17 +157,45 @@ void report_handler_error(std::exception_ptr error, const void* sender,
     }
 }
 
-void call(subscriber& s, const void* sender, std::string_view message,
-          detail::message_value value) noexcept {
-    if (!s.begin_call()) {
+// A handler call and unsubscribe each store, then load what the other stored (the handler being
+// called; the subscription's cancellation): without a full fence on both sides, both can miss the
+// other's store. Delivery runs per handler and unsubscribe is rare, so where Linux's membarrier()
+// can make every thread of the process execute a full fence, unsubscribe issues that, and delivery
+// only keeps the compiler from reordering (asymmetric fences, as liburcu and folly use). Elsewhere
+// both sides fence.
+bool asymmetric_fences() noexcept {
+    static const bool registered = [] {
+#if defined(__linux__) && defined(SYS_membarrier)
+        return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#else
+        return false;
+#endif
+    }();
+    return registered;
+}
+
+// Delivery's side.
+void light_fence(bool asymmetric) noexcept {
+    if (asymmetric) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+}
+
+// Unsubscribe's side.
+void heavy_fence() noexcept {
+#if defined(__linux__) && defined(SYS_membarrier)
+    if (asymmetric_fences()) {
+        // Registered, it fails only on an invalid command; delivery relies on it, so never ignore.
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+            std::fputs("concert: membarrier failed after registration\n", stderr);
+            std::abort();
+        }
         return;
     }
-    try {
-        s.handler(sender, message, value);
-    } catch (...) {
-        report_handler_error(std::current_exception(), sender, message);
-    }
-    s.end_call();
+#endif
+    std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 // The handler lists a (sender, message) pair resolves to in one table.
@@ -212,21 +224,9 @@ recipients find_recipients(const subscriber_table& table, const void* sender,
     return r;
 }
 
-// Handlers of the exact pair first, then those of the message from any sender, then those of
-// every message of the sender; each group in subscription order.
-void deliver(const recipients& r, const void* sender, std::string_view message,
-             detail::message_value value) noexcept {
-    for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
-        if (list != nullptr) {
-            for (const auto& s : *list) {
-                call(*s, sender, message, value);
-            }
-        }
-    }
-}
-
-// Messages queued between two deliveries: their texts packed in one string, so that a steady stream
-// of sends reuses the same two buffers and allocates nothing. It owns the values queued with them.
+// Messages queued between two deliveries: their texts packed in one string and their values in a
+// vector of their own, so that an entry is 16 bytes and a steady stream of sends reuses the same
+// buffers and allocates nothing. It owns the values queued with them.
 class message_batch {
   public:
     message_batch() = default;
@@ -234,35 +234,56 @@ class message_batch {
     message_batch(const message_batch&) = delete;
     message_batch& operator=(const message_batch&) = delete;
 
-    // On failure (out of memory) nothing is queued, and `value` is left to the caller.
-    void append(const void* sender, std::string_view message, detail::queued_value value) {
-        const std::size_t offset = text_.size();
-        entries_.push_back({sender, offset, message.size(), value});
+    // On failure nothing is queued, and `value` is left to the caller: std::bad_alloc, or
+    // std::length_error past 4 GiB of text in one batch or 2 GiB in one message.
+    void append(const void* sender, std::string_view message, const queued_value& value) {
+        if (message.size() > size_mask || text_.size() > max_text - message.size()) {
+            throw std::length_error(
+                "concert::Dispatcher::send: the message is too long, or over 4 GiB of message "
+                "text is waiting for delivery");
+        }
+        const bool has_value = value.ops != nullptr;
+        if (has_value) {
+            values_.push_back(value);
+        }
         try {
-            text_.append(message);
+            entries_.push_back(
+                {sender, static_cast<std::uint32_t>(text_.size()),
+                 static_cast<std::uint32_t>(message.size()) | (has_value ? value_flag : 0U)});
+            try {
+                text_.append(message);
+            } catch (...) {
+                entries_.pop_back();
+                throw;
+            }
         } catch (...) {
-            entries_.pop_back();
+            if (has_value) {
+                values_.pop_back();
+            }
             throw;
         }
-        allocated_values_ += value.ops != nullptr && value.ops->destroy != nullptr ? 1 : 0;
     }
 
     template <class F>
     void for_each(F&& f) const {
+        std::size_t next_value = 0;
         for (const auto& e : entries_) {
-            f(e.sender, std::string_view(text_).substr(e.offset, e.size), e.value.view());
+            const std::string_view message(text_.data() + e.offset, e.size & size_mask);
+            message_value value;
+            if ((e.size & value_flag) != 0) {
+                value = values_[next_value++].view();
+            }
+            f(e.sender, message, value);
         }
     }
 
     bool empty() const noexcept { return entries_.empty(); }
 
     void clear() noexcept {
-        if (allocated_values_ != 0) {
-            for (const auto& e : entries_) {
-                e.value.destroy();
-            }
-            allocated_values_ = 0;
+        for (const auto& v : values_) {
+            v.destroy();
         }
+        values_.clear();
         entries_.clear();
         text_.clear();
     }
@@ -270,19 +291,22 @@ class message_batch {
     void swap(message_batch& other) noexcept {
         entries_.swap(other.entries_);
         text_.swap(other.text_);
-        std::swap(allocated_values_, other.allocated_values_);
+        values_.swap(other.values_);
     }
 
   private:
+    static constexpr std::uint32_t value_flag = 1U << 31;  // the entry has the next value
+    static constexpr std::uint32_t size_mask = value_flag - 1;
+    static constexpr std::size_t max_text = UINT32_MAX;
+
     struct entry {
         const void* sender;
-        std::size_t offset;
-        std::size_t size;
-        detail::queued_value value;
+        std::uint32_t offset;
+        std::uint32_t size;  // and value_flag
     };
     std::vector<entry> entries_;
     std::string text_;
-    std::size_t allocated_values_ = 0;  // values in blocks of their own, freed by clear()
+    std::vector<queued_value> values_;
 };
 
 struct message_waiter {
@@ -368,49 +392,67 @@ struct dispatcher_state {
                 batch.swap(incoming);
                 taken = pushed.load(std::memory_order_relaxed);
             }
-            deliver_batch();
-            batch.clear();
-            // seq_cst store then load, against flush's increment then load: one of them sees the
-            // other.
-            delivered.store(taken);
-            if (flushers.load() != 0) {
-                std::lock_guard lock(flush_mutex);
-                flush_cv.notify_all();
-            }
+            deliver_taken(taken);
         }
     }
 
+    // The delivery thread. It keeps the role while it spins for more (one lock per batch, as a
+    // sender's), and gives it up before it sleeps or leaves.
     void run() {
         std::uint64_t seen = 0;  // `pushed` when the queue was last looked at
+        bool holding = false;
         for (;;) {
-            if (!detail::spin_until(delivery_spin, [&] {
-                    return pushed.load(std::memory_order_relaxed) != seen;
-                })) {
-                release_idle_view();
-            }
+            const bool more = detail::spin_until(
+                delivery_spin, [&] { return pushed.load(std::memory_order_relaxed) != seen; });
+            std::uint64_t taken = 0;
             std::uint32_t wakeups_seen = 0;
-            bool took_role = false;
             {
                 std::lock_guard lock(queue_lock);
                 seen = pushed.load(std::memory_order_relaxed);
-                const bool free = drainer.load(std::memory_order_relaxed) == std::thread::id{};
-                if (free && !incoming.empty()) {
+                if (!holding && !incoming.empty() &&
+                    drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
                     drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
-                    took_role = true;
-                } else if (stopping) {
-                    return;  // delivered, or being delivered by the inline holder of the role
+                    holding = true;
+                }
+                if (holding && !incoming.empty()) {
+                    batch.swap(incoming);
+                    taken = seen;
                 } else {
+                    if (holding) {
+                        drainer.store(std::thread::id{}, std::memory_order_relaxed);
+                        holding = false;
+                    }
+                    if (stopping) {
+                        return;  // delivered, or being delivered by the inline holder of the role
+                    }
                     // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock. An
                     // inline holder of the role drains the queue to empty before it lets go.
                     consumer_sleeping = true;
                     wakeups_seen = wakeups.load(std::memory_order_relaxed);
                 }
             }
-            if (!took_role) {
-                wakeups.wait(wakeups_seen, std::memory_order_acquire);
+            if (holding) {
+                deliver_taken(taken);
                 continue;
             }
-            drain();
+            if (!more) {
+                release_idle_view();
+            }
+            wakeups.wait(wakeups_seen, std::memory_order_acquire);
+        }
+    }
+
+    // Delivers the batch taken out of the queue, which brings the count of messages delivered to
+    // `taken`.
+    void deliver_taken(std::uint64_t taken) noexcept {
+        deliver_batch();
+        batch.clear();
+        // seq_cst store then load, against flush's increment then load: one of them sees the
+        // other.
+        delivered.store(taken);
+        if (flushers.load() != 0) {
+            std::lock_guard lock(flush_mutex);
+            flush_cv.notify_all();
         }
     }
 
@@ -428,6 +470,7 @@ struct dispatcher_state {
     }
 
     void deliver_batch() noexcept {
+        const bool asymmetric = asymmetric_fences();
         // Streams repeat the same pair ("frame" from one camera): look it up once per run of them.
         const void* last_sender = nullptr;
         std::string_view last_message;
@@ -448,8 +491,62 @@ struct dispatcher_state {
                 last_message = message;
                 looked_up = true;
             }
-            deliver(last, sender, message, value);
+            deliver(last, sender, message, value, asymmetric);
         });
+    }
+
+    // Handlers of the exact pair first, then those of the message from any sender, then those of
+    // every message of the sender; each group in subscription order. Per handler: one indirect
+    // call, and the stores that tell unsubscribe which handler runs.
+    void deliver(const recipients& r, const void* sender, std::string_view message,
+                 message_value value, bool asymmetric) noexcept {
+        for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
+            if (list == nullptr) {
+                continue;
+            }
+            for (const handler_ref& h : *list) {
+                const std::uint64_t seq = call_seq.load(std::memory_order_relaxed);
+                calling.store(h.node.get(), std::memory_order_release);
+                call_seq.store(seq + 1, std::memory_order_release);
+                light_fence(asymmetric);
+                if (!h.node->cancelled.load(std::memory_order_relaxed)) {
+                    try {
+                        h.call(h.callable, sender, message, value);
+                    } catch (...) {
+                        report_handler_error(std::current_exception(), sender, message);
+                    }
+                }
+                call_seq.store(seq + 2, std::memory_order_release);
+                light_fence(asymmetric);
+                if (unsubscribers_waiting.load(std::memory_order_relaxed) != 0) {
+                    { std::lock_guard lock(unsubscribe_mutex); }
+                    unsubscribe_cv.notify_all();
+                }
+            }
+        }
+    }
+
+    // Returns once `node`, already cancelled, is not being called and never will be. Not called
+    // on the deliverer's own thread (its call in progress may be the caller).
+    void wait_until_not_calling(const subscriber* node) {
+        heavy_fence();
+        // After the fence, a call that missed the cancellation has published itself: call_seq is
+        // odd and `calling` is the node. A call that starts later sees the cancellation.
+        const std::uint64_t seq = call_seq.load(std::memory_order_acquire);
+        if ((seq & 1U) == 0 || calling.load(std::memory_order_acquire) != node) {
+            return;
+        }
+        const auto over = [&] { return call_seq.load(std::memory_order_acquire) != seq; };
+        if (detail::spin_until(delivery_spin, over)) {
+            return;
+        }
+        unsubscribers_waiting.fetch_add(1);
+        heavy_fence();  // against delivery's store of call_seq then load of unsubscribers_waiting
+        {
+            std::unique_lock lock(unsubscribe_mutex);
+            unsubscribe_cv.wait(lock, over);
+        }
+        unsubscribers_waiting.fetch_sub(1);
     }
 
     // Later sends are delivered inline. Joins the delivery thread, except from the delivery thread
@@ -564,12 +661,21 @@ struct dispatcher_state {
     std::atomic<std::thread::id> drainer{};
 
     // What the holder of the role owns: the batch it delivers and its snapshot of the subscribers.
-    message_batch batch;
+    // On a line of its own: delivery touches it per message, senders the queue above.
+    alignas(cache_line) message_batch batch;
     table_view view;
     bool orphaned = false;  // written and read by the holder of the role only
 
     // How many messages have been delivered: written by the delivery thread only.
     alignas(cache_line) std::atomic<std::uint64_t> delivered{0};
+
+    // Which handler the holder of the role is calling: call_seq is odd during a call (of
+    // `calling`), even between calls. Written by the holder only; read by unsubscribe.
+    alignas(cache_line) std::atomic<const subscriber*> calling{nullptr};
+    std::atomic<std::uint64_t> call_seq{0};
+    std::atomic<int> unsubscribers_waiting{0};
+    std::mutex unsubscribe_mutex;
+    std::condition_variable unsubscribe_cv;
 
     // Threads in flush() waiting for the delivery thread.
     std::mutex flush_mutex;
@@ -672,6 +778,7 @@ detail::dispatcher_state& Dispatcher::create_state() {
     if (auto* s = state_.load(std::memory_order_relaxed)) {
         return *s;
     }
+    asymmetric_fences();  // registers with the kernel once, here rather than on a delivery
     auto* s = new detail::dispatcher_state(!shut_down_ && !async_compiled_out);
     state_.store(s, std::memory_order_release);
     if (process_lifetime_) {
@@ -685,8 +792,10 @@ detail::dispatcher_state& Dispatcher::create_state() {
 subscription Dispatcher::add(subscription_kind kind, const void* sender, std::string_view message,
                              detail::erased_handler handler) {
     auto& s = state();
-    auto node = std::make_shared<subscriber>(&s, kind, sender, message, std::move(handler));
-    s.change_table([&](subscriber_table& table) { table.list_for(*node).push_back(node); });
+    auto node = std::make_shared<subscriber>(kind, sender, message, std::move(handler));
+    s.change_table([&](subscriber_table& table) {
+        table.list_for(*node).push_back({node->handler.function(), node->handler.callable(), node});
+    });
     return {this, node};
 }
 
@@ -707,7 +816,7 @@ void Dispatcher::unsubscribe(const subscription& s) {
         st.change_table([&](subscriber_table& table) { table.remove(*node); });
     }
     if (!st.delivering_here()) {
-        node->wait_for_calls();
+        st.wait_until_not_calling(node.get());
     }
 }
 

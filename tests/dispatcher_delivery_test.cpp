@@ -255,6 +255,32 @@ TEST(DispatcherDelivery, AHandlerMayWaitForAnotherThreadThatSends) {
     }
 }
 
+TEST(DispatcherDelivery, AHandlerMayWaitForAnotherThreadUnsubscribingAHandlerStillToCome) {
+    // Unsubscribe waits only for a call of the handler it removes, never for the one in progress
+    // elsewhere: the later handler of the same message is skipped, and nothing deadlocks.
+    for (const bool disabled : {false, true}) {
+        const disable_async mode(disabled);
+        concert::Dispatcher dispatcher;
+        const int sender = 0;
+        int later_calls = 0;
+        concert::subscription later;
+        dispatcher.subscribe(&sender, "m", [&](const void*) {
+            std::thread([&] { dispatcher.unsubscribe(later); }).join();
+        });
+        later = dispatcher.subscribe(&sender, "m", [&](const void*) { ++later_calls; });
+        concert::subscription unrelated =
+            dispatcher.subscribe(&sender, "other", [](const void*) {});
+        dispatcher.subscribe(&sender, "m", [&](const void*) {
+            std::thread([&] { dispatcher.unsubscribe(unrelated); }).join();
+        });
+        dispatcher.send(&sender, "m");
+        dispatcher.flush();
+        EXPECT_EQ(later_calls, 0) << disabled;
+        EXPECT_FALSE(later.active());
+        EXPECT_FALSE(unrelated.active());
+    }
+}
+
 TEST(DispatcherDelivery, AHandlerOfAnotherDispatcherRunInlineMayUnsubscribeTheCallerInProgress) {
     // Delivering `first`, this thread delivers `second` inline; `second`'s handler unsubscribes
     // the `first` handler whose call is in progress on this very thread: it must not wait for it.

@@ -83,9 +83,9 @@ class erased_handler {
     erased_handler(const erased_handler&) = delete;
     erased_handler& operator=(const erased_handler&) = delete;
 
-    void operator()(const void* sender, std::string_view message, message_value value) const {
-        call_(callable_, sender, message, value);
-    }
+    // What delivery calls: function()(callable(), sender, message, value).
+    void* callable() const noexcept { return callable_; }
+    handler_function function() const noexcept { return call_; }
 
   private:
     void* callable_;
