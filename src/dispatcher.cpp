@@ -56,8 +56,6 @@ struct subscriber {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using detail::dispatcher_state;
-using detail::erased_handler;
 using detail::message_value;
 using detail::queued_value;
 using detail::subscriber;

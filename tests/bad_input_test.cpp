@@ -450,4 +450,31 @@ TEST(BadInput, TogglingDisableWhileHandlersRunKeepsOrderAndOneAtATime) {
     EXPECT_EQ(overlaps, 0);
 }
 
+// Row: a handler whose value type does not match the value sent (or that wants one when none was).
+TEST(BadInput, AHandlerWhoseValueTypeDoesNotMatchIsReportedNamingBothTypes) {
+    recorded_errors recorded;
+    concert::Dispatcher dispatcher;
+    int motor = 0;
+    double received = 0;
+    dispatcher.subscribe(&motor, "position", [](int*, const float&) {});
+    dispatcher.subscribe(&motor, "position", [&](int*, const double& v) { received = v; });
+    dispatcher.send(&motor, "position", 3.5);
+    dispatcher.send(&motor, "position");
+    dispatcher.flush();
+    EXPECT_EQ(received, 3.5);  // the matching handler still ran
+    const auto errors = recorded.errors();
+    ASSERT_EQ(errors.size(), 3U);
+    EXPECT_TRUE(contains(errors[0].first,
+                         "takes a value of type float, but the message carries "
+                         "a double"));
+    EXPECT_TRUE(contains(errors[0].second, "the handler of message \"position\""));
+    EXPECT_TRUE(contains(errors[1].first, "type float, but the message was sent without a value"));
+    EXPECT_TRUE(contains(errors[2].first, "type double, but the message was sent without a value"));
+    try {
+        std::rethrow_exception(recorded.last());
+    } catch (const concert::message_value_mismatch& e) {
+        EXPECT_TRUE(contains(e.what(), "double"));
+    }
+}
+
 }  // namespace

@@ -223,11 +223,18 @@ struct queued_value {
         void (*destroy)(void* object) noexcept;  // null when the value is stored in place
     };
     static constexpr std::size_t capacity = 16;
+    static constexpr std::size_t alignment = 8;
 
     template <class V>
-    static constexpr bool in_place = sizeof(V) <= capacity &&
-                                     alignof(V) <= alignof(std::max_align_t) &&
-                                     alignof(V) <= 8 && std::is_trivially_copyable_v<V>;
+    static constexpr bool fits() noexcept {
+        if (sizeof(V) > capacity) {
+            return false;
+        }
+        return alignof(V) <= alignment;
+    }
+
+    template <class V>
+    static constexpr bool in_place = fits<V>() && std::is_trivially_copyable_v<V>;
 
     template <class V>
     static void destroy_object(void* object) noexcept {
@@ -272,7 +279,7 @@ struct queued_value {
     }
 
     const type_ops* ops = nullptr;  // null: no value
-    alignas(8) unsigned char storage[capacity] = {};
+    alignas(alignment) unsigned char storage[capacity] = {};
 };
 
 }  // namespace detail
