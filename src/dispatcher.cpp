@@ -384,13 +384,20 @@ struct dispatcher_state {
             {
                 std::lock_guard lock(queue_lock);
                 if (incoming.empty()) {
-                    drainer.store(std::thread::id{}, std::memory_order_relaxed);
-                    return;
+                    if (!view_is_stale()) {
+                        drainer.store(std::thread::id{}, std::memory_order_relaxed);
+                        return;
+                    }
+                } else {
+                    batch.swap(incoming);
+                    taken = pushed.load(std::memory_order_relaxed);
                 }
-                batch.swap(incoming);
-                taken = pushed.load(std::memory_order_relaxed);
             }
-            deliver_taken(taken);
+            if (taken != 0) {
+                deliver_taken(taken);
+            } else {
+                drop_stale_view();
+            }
         }
     }
 
@@ -400,8 +407,8 @@ struct dispatcher_state {
         std::uint64_t seen = 0;  // `pushed` when the queue was last looked at
         bool holding = false;
         for (;;) {
-            const bool more = detail::spin_until(
-                delivery_spin, [&] { return pushed.load(std::memory_order_relaxed) != seen; });
+            detail::spin_until(delivery_spin,
+                               [&] { return pushed.load(std::memory_order_relaxed) != seen; });
             std::uint64_t taken = 0;
             std::uint32_t wakeups_seen = 0;
             {
@@ -415,6 +422,8 @@ struct dispatcher_state {
                 if (holding && !incoming.empty()) {
                     batch.swap(incoming);
                     taken = seen;
+                } else if (holding && view_is_stale()) {
+                    // taken stays 0: drop the view below, still holding the role
                 } else {
                     if (holding) {
                         drainer.store(std::thread::id{}, std::memory_order_relaxed);
@@ -430,11 +439,12 @@ struct dispatcher_state {
                 }
             }
             if (holding) {
-                deliver_taken(taken);
+                if (taken != 0) {
+                    deliver_taken(taken);
+                } else {
+                    drop_stale_view();
+                }
                 continue;
-            }
-            if (!more) {
-                release_idle_view();
             }
             wakeups.wait(wakeups_seen, std::memory_order_acquire);
         }
@@ -454,18 +464,17 @@ struct dispatcher_state {
         }
     }
 
-    // About to sleep: let go of removed handlers (and what they captured) meanwhile. The view
-    // belongs to the holder of the role, so it is only taken while nobody holds it.
-    void release_idle_view() noexcept {
-        std::shared_ptr<const subscriber_table> idle;
-        {
-            std::lock_guard lock(queue_lock);
-            if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
-                idle = std::move(view.table);
-            }
-        }
-        // `idle` dies here, unlocked: a handler's captures may use this dispatcher.
+    // Whether the holder's snapshot is older than the table: it may hold removed handlers.
+    bool view_is_stale() const noexcept {
+        return view.table != nullptr &&
+               table_version.load(std::memory_order_acquire) != view.version;
     }
+
+    // Run by the holder of the role before it lets go, outside the queue lock: removed handlers
+    // (and their captures) go now rather than at the next delivery. Their destructors may use, or
+    // destroy, this dispatcher: the role is still held, so a destruction leaves the state to this
+    // thread.
+    void drop_stale_view() noexcept { view.table.reset(); }
 
     void deliver_batch() noexcept {
         const bool asymmetric = asymmetric_fences();
@@ -478,9 +487,14 @@ struct dispatcher_state {
             // A subscription made before a message was sent must see it: refresh when the table
             // changed.
             if (!view.table || table_version.load(std::memory_order_acquire) != view.version) {
-                std::lock_guard lock(table_mutex);
-                view.table = current_table;
-                view.version = table_version.load(std::memory_order_relaxed);
+                std::shared_ptr<const subscriber_table> fresh;
+                {
+                    std::lock_guard lock(table_mutex);
+                    fresh = current_table;
+                    view.version = table_version.load(std::memory_order_relaxed);
+                }
+                // The old snapshot dies unlocked: removed handlers' captures may subscribe.
+                view.table.swap(fresh);
                 looked_up = false;
             }
             if (!looked_up || sender != last_sender || message != last_message) {
@@ -570,18 +584,22 @@ struct dispatcher_state {
     }
 
     // The Dispatcher is being destroyed. From inside one of its handlers, the holder of the role
-    // is still draining on this very thread: it frees the state once it is done.
+    // is still draining on this very thread, and on the delivery thread (a handler, or the
+    // destructor of a handler's captures as the thread lets go of an old table) run() is still
+    // under way: either frees the state once it is done.
     void release() {
         stop();
-        if (!delivering_here()) {
-            delete this;
-            return;
-        }
+        bool on_delivery_thread = false;
         {
             std::lock_guard lock(queue_lock);
-            if (thread.joinable()) {
-                thread.detach();  // this is the delivery thread: it frees the state as it leaves
+            on_delivery_thread = thread.get_id() == std::this_thread::get_id();
+            if (on_delivery_thread) {
+                thread.detach();  // it frees the state as it leaves
             }
+        }
+        if (!on_delivery_thread && !delivering_here()) {
+            delete this;
+            return;
         }
         orphaned = true;
     }
@@ -599,18 +617,30 @@ struct dispatcher_state {
         flushers.fetch_sub(1);
     }
 
-    template <class Edit>
-    void change_table(Edit&& edit) {
+    // The tables a change leaves behind: the caller lets them go last, unlocked, since they may
+    // hold the last reference to a removed handler, whose captures' destructors may use (or
+    // destroy) this dispatcher.
+    struct retired_tables {
         std::shared_ptr<const subscriber_table> previous;
+        std::shared_ptr<const subscriber_table> idle_view;
+    };
+
+    template <class Edit>
+    [[nodiscard]] retired_tables change_table(Edit&& edit) {
+        retired_tables retired;
         {
             std::lock_guard lock(table_mutex);
             auto next = std::make_shared<subscriber_table>(*current_table);
             edit(*next);
-            previous = std::exchange(current_table, std::move(next));
+            retired.previous = std::exchange(current_table, std::move(next));
             table_version.fetch_add(1, std::memory_order_release);
         }
-        // `previous` dies here, unlocked: it may hold the last reference to a removed handler,
-        // whose captures' destructors may use this dispatcher.
+        // Nobody delivering: nobody would let go of the old snapshot before the next delivery.
+        std::lock_guard lock(queue_lock);
+        if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
+            retired.idle_view = std::move(view.table);
+        }
+        return retired;
     }
 
     bool wait_for_message(const void* sender, std::string_view message, clock::duration timeout) {
@@ -791,7 +821,7 @@ subscription Dispatcher::add(subscription_kind kind, const void* sender, std::st
                              detail::erased_handler handler) {
     auto& s = state();
     auto node = std::make_shared<subscriber>(kind, sender, message, std::move(handler));
-    s.change_table([&](subscriber_table& table) {
+    const auto retired = s.change_table([&](subscriber_table& table) {
         table.list_for(*node).push_back({node->handler.function(), node->handler.callable(), node});
     });
     return {this, node};
@@ -810,12 +840,14 @@ void Dispatcher::unsubscribe(const subscription& s) {
         return;  // unsubscribed, and no delivery holds it any more
     }
     auto& st = state();
+    detail::dispatcher_state::retired_tables retired;
     if (node->cancel()) {
-        st.change_table([&](subscriber_table& table) { table.remove(*node); });
+        retired = st.change_table([&](subscriber_table& table) { table.remove(*node); });
     }
     if (!st.delivering_here()) {
         st.wait_until_not_calling(node.get());
     }
+    // `retired` goes last: it may take this dispatcher with it.
 }
 
 void Dispatcher::send(const void* sender, std::string_view message) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <future>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -350,6 +351,40 @@ TEST(DispatcherDelivery, AHandlerMayDestroyItsOwnDispatcherAndTheQueueIsStillDel
         finished.get_future().wait();
         EXPECT_EQ(seen, (std::vector<std::string>{"destroy", "after"})) << disabled;
     }
+}
+
+// Signals when destroyed: stands for the last of a dispatcher's state to go.
+struct destruction_signal {
+    std::shared_ptr<std::promise<void>> destroyed = std::make_shared<std::promise<void>>();
+    destruction_signal() = default;
+    destruction_signal(destruction_signal&&) = default;
+    destruction_signal& operator=(destruction_signal&&) = delete;
+    destruction_signal(const destruction_signal&) = delete;
+    destruction_signal& operator=(const destruction_signal&) = delete;
+    ~destruction_signal() {
+        if (destroyed) {
+            destroyed->set_value();
+        }
+    }
+};
+
+TEST(DispatcherDelivery, ADispatcherOwnedByItsOwnHandlerIsDestroyedOnItsDeliveryThread) {
+    // The handler holds a reference to its dispatcher and unsubscribes itself: when that is the
+    // last, the destructor runs on the thread that lets go of the old table (the delivery thread,
+    // or an inline deliverer, holding the role but outside any handler), which must leave the
+    // state to itself. Otherwise the test's own reference goes last, as usual.
+    destruction_signal signal;
+    auto destroyed = signal.destroyed->get_future();
+    {
+        auto owner = std::make_shared<concert::Dispatcher>();
+        const int sender = 0;
+        owner->subscribe(&sender, "witness", [s = std::move(signal)](const void*) {});
+        auto self = std::make_shared<concert::subscription>();
+        *self = owner->subscribe(&sender, "m",
+                                 [keep = owner, self](const void*) { keep->unsubscribe(*self); });
+        owner->send(&sender, "m");
+    }  // the handler's reference may be the last: then the delivery thread destroys it
+    destroyed.wait();
 }
 
 template <class Duration>
