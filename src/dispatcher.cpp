@@ -1,12 +1,24 @@
-// The dispatcher. Senders append (sender, message) to a batch under a short lock; the delivery
-// thread swaps the whole batch out and delivers it unlocked, so senders never wait for handlers.
-// The table of subscribers is copied on write: delivery reads an immutable snapshot, and each
-// subscriber carries an atomic count of calls in progress plus an "unsubscribed" bit, which is what
-// makes unsubscribe's guarantee hold without a lock around handler calls.
+// The dispatcher. Senders append (sender, message) to a batch under a short lock; whoever holds the
+// delivery role (the delivery thread, or an inline sender when async is disabled or the thread has
+// stopped) swaps the whole batch out and delivers it unlocked, so senders never wait for handlers
+// and one queue, drained by one thread at a time, gives send order and one handler at a time.
+// The table of subscribers is copied on write: delivery reads an immutable snapshot of flat handler
+// lists, each handler one function pointer and its callable. Unsubscribe's guarantee holds without
+// a lock or a read-modify-write per call: the deliverer publishes which handler it calls, and
+// unsubscribe, which is rare, pays for the fences (see asymmetric_fences).
 #include <fmt/format.h>
+#if defined(__linux__)
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#if __has_include(<cxxabi.h>)
+#include <cxxabi.h>
+#endif
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -23,50 +35,20 @@ namespace concert {
 namespace detail {
 
 struct subscriber {
-    subscriber(const dispatcher_state* owner, subscription_kind kind, const void* sender,
-               std::string_view message, message_handler handler)
-        : owner(owner), kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
-
-    // False once unsubscribed; otherwise counts the caller in until end_call.
-    bool begin_call() noexcept {
-        if ((calls.fetch_add(1, std::memory_order_acq_rel) & unsubscribed_bit) != 0) {
-            end_call();
-            return false;
-        }
-        return true;
-    }
-
-    void end_call() noexcept {
-        if (calls.fetch_sub(1, std::memory_order_acq_rel) - 1 == unsubscribed_bit) {
-            calls.notify_all();
-        }
-    }
+    subscriber(subscription_kind kind, const void* sender, std::string_view message,
+               erased_handler handler)
+        : kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
 
     // True for the call that unsubscribed it.
-    bool cancel() noexcept {
-        return (calls.fetch_or(unsubscribed_bit, std::memory_order_acq_rel) & unsubscribed_bit) ==
-               0;
-    }
+    bool cancel() noexcept { return !cancelled.exchange(true); }
 
-    void wait_for_calls() const noexcept {
-        for (auto seen = calls.load(std::memory_order_acquire); seen != unsubscribed_bit;
-             seen = calls.load(std::memory_order_acquire)) {
-            calls.wait(seen, std::memory_order_acquire);
-        }
-    }
+    bool active() const noexcept { return !cancelled.load(std::memory_order_acquire); }
 
-    bool active() const noexcept {
-        return (calls.load(std::memory_order_acquire) & unsubscribed_bit) == 0;
-    }
-
-    static constexpr std::uint32_t unsubscribed_bit = 1U << 31;
-
-    const dispatcher_state* const owner;
     const subscription_kind kind;
     const void* const sender;
     const std::string message;
-    const message_handler handler;
-    std::atomic<std::uint32_t> calls{0};
+    const erased_handler handler;
+    std::atomic<bool> cancelled{false};
 };
 
 }  // namespace detail
@@ -74,7 +56,8 @@ struct subscriber {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using detail::dispatcher_state;
+using detail::message_value;
+using detail::queued_value;
 using detail::subscriber;
 using detail::subscription_kind;
 
@@ -83,10 +66,6 @@ constexpr std::size_t cache_line = 64;
 // The sender under which any-sender subscriptions are filed: an address no user object can have.
 const char any_sender_marker = 0;
 const void* const any_sender_key = &any_sender_marker;
-
-// The dispatcher whose handler the current thread is running (for the delivery thread: always its
-// own), so that unsubscribe and flush never wait for the call they are made from.
-thread_local const dispatcher_state* delivering_here = nullptr;
 
 struct message_key_view {
     const void* sender;
@@ -114,7 +93,14 @@ struct message_key_equal {
     }
 };
 
-using handler_list = std::vector<std::shared_ptr<subscriber>>;
+// One handler as delivery sees it: what to call, and the subscription it belongs to.
+struct handler_ref {
+    detail::handler_function call;
+    void* callable;
+    std::shared_ptr<subscriber> node;
+};
+
+using handler_list = std::vector<handler_ref>;
 
 // Who is subscribed to what; immutable once published.
 struct subscriber_table {
@@ -137,7 +123,7 @@ struct subscriber_table {
 
     void remove(const subscriber& s) {
         const auto erase_from = [&](auto& map, auto position) {
-            std::erase_if(position->second, [&](const auto& p) { return p.get() == &s; });
+            std::erase_if(position->second, [&](const auto& h) { return h.node.get() == &s; });
             if (position->second.empty()) {
                 map.erase(position);
             }
@@ -169,16 +155,45 @@ void report_handler_error(std::exception_ptr error, const void* sender,
     }
 }
 
-void call(subscriber& s, const void* sender, std::string_view message) noexcept {
-    if (!s.begin_call()) {
+// A handler call and unsubscribe each store, then load what the other stored (the handler being
+// called; the subscription's cancellation): without a full fence on both sides, both can miss the
+// other's store. Delivery runs per handler and unsubscribe is rare, so where Linux's membarrier()
+// can make every thread of the process execute a full fence, unsubscribe issues that, and delivery
+// only keeps the compiler from reordering (asymmetric fences, as liburcu and folly use). Elsewhere
+// both sides fence.
+bool asymmetric_fences() noexcept {
+    static const bool registered = [] {
+#if defined(__linux__) && defined(SYS_membarrier)
+        return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#else
+        return false;
+#endif
+    }();
+    return registered;
+}
+
+// Delivery's side.
+void light_fence(bool asymmetric) noexcept {
+    if (asymmetric) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+    } else {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+    }
+}
+
+// Unsubscribe's side.
+void heavy_fence() noexcept {
+#if defined(__linux__) && defined(SYS_membarrier)
+    if (asymmetric_fences()) {
+        // Registered, it fails only on an invalid command; delivery relies on it, so never ignore.
+        if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0) {
+            std::fputs("concert: membarrier failed after registration\n", stderr);
+            std::abort();
+        }
         return;
     }
-    try {
-        s.handler(sender, message);
-    } catch (...) {
-        report_handler_error(std::current_exception(), sender, message);
-    }
-    s.end_call();
+#endif
+    std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 // The handler lists a (sender, message) pair resolves to in one table.
@@ -207,50 +222,89 @@ recipients find_recipients(const subscriber_table& table, const void* sender,
     return r;
 }
 
-// Handlers of the exact pair first, then those of the message from any sender, then those of
-// every message of the sender; each group in subscription order.
-void deliver(const recipients& r, const void* sender, std::string_view message) noexcept {
-    for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
-        if (list != nullptr) {
-            for (const auto& s : *list) {
-                call(*s, sender, message);
-            }
-        }
-    }
-}
-
-// Messages queued between two deliveries: their texts packed in one string, so that a steady stream
-// of sends reuses the same two buffers and allocates nothing.
+// Messages queued between two deliveries: their texts packed in one string and their values in a
+// vector of their own, so that an entry is 16 bytes and a steady stream of sends reuses the same
+// buffers and allocates nothing. It owns the values queued with them.
 class message_batch {
   public:
-    void append(const void* sender, std::string_view message) {
-        const std::size_t offset = text_.size();
-        text_.append(message);
-        entries_.push_back({sender, offset, message.size()});
+    message_batch() = default;
+    ~message_batch() { clear(); }
+    message_batch(const message_batch&) = delete;
+    message_batch& operator=(const message_batch&) = delete;
+
+    // On failure nothing is queued, and `value` is left to the caller: std::bad_alloc, or
+    // std::length_error past 4 GiB of text in one batch or 2 GiB in one message.
+    void append(const void* sender, std::string_view message, const queued_value& value) {
+        if (message.size() > size_mask || text_.size() > max_text - message.size()) {
+            throw std::length_error(
+                "concert::Dispatcher::send: the message is too long, or over 4 GiB of message "
+                "text is waiting for delivery");
+        }
+        const bool has_value = value.ops != nullptr;
+        if (has_value) {
+            values_.push_back(value);
+        }
+        try {
+            entries_.push_back(
+                {sender, static_cast<std::uint32_t>(text_.size()),
+                 static_cast<std::uint32_t>(message.size()) | (has_value ? value_flag : 0U)});
+            try {
+                text_.append(message);
+            } catch (...) {
+                entries_.pop_back();
+                throw;
+            }
+        } catch (...) {
+            if (has_value) {
+                values_.pop_back();
+            }
+            throw;
+        }
     }
 
     template <class F>
     void for_each(F&& f) const {
+        std::size_t next_value = 0;
         for (const auto& e : entries_) {
-            f(e.sender, std::string_view(text_).substr(e.offset, e.size));
+            const std::string_view message(text_.data() + e.offset, e.size & size_mask);
+            message_value value;
+            if ((e.size & value_flag) != 0) {
+                value = values_[next_value++].view();
+            }
+            f(e.sender, message, value);
         }
     }
 
     bool empty() const noexcept { return entries_.empty(); }
 
     void clear() noexcept {
+        for (const auto& v : values_) {
+            v.destroy();
+        }
+        values_.clear();
         entries_.clear();
         text_.clear();
     }
 
+    void swap(message_batch& other) noexcept {
+        entries_.swap(other.entries_);
+        text_.swap(other.text_);
+        values_.swap(other.values_);
+    }
+
   private:
+    static constexpr std::uint32_t value_flag = 1U << 31;  // the entry has the next value
+    static constexpr std::uint32_t size_mask = value_flag - 1;
+    static constexpr std::size_t max_text = UINT32_MAX;
+
     struct entry {
         const void* sender;
-        std::size_t offset;
-        std::size_t size;
+        std::uint32_t offset;
+        std::uint32_t size;  // and value_flag
     };
     std::vector<entry> entries_;
     std::string text_;
+    std::vector<queued_value> values_;
 };
 
 struct message_waiter {
@@ -262,8 +316,8 @@ struct message_waiter {
 // How long the delivery thread polls for the next message before it sleeps.
 constexpr auto delivery_spin = std::chrono::microseconds(50);
 
-// The delivery thread's snapshot of the subscribers, kept from batch to batch while the table does
-// not change.
+// The delivering thread's snapshot of the subscribers, kept from batch to batch while the table
+// does not change.
 struct table_view {
     std::shared_ptr<const subscriber_table> table;
     std::uint64_t version = 0;
@@ -276,30 +330,39 @@ namespace detail {
 struct dispatcher_state {
     explicit dispatcher_state(bool start_thread) : stopping(!start_thread) {
         if (start_thread) {
-            thread = std::thread([this] { run(); });
+            thread = std::thread([this] {
+                run();
+                if (orphaned) {
+                    delete this;  // the dispatcher was destroyed by one of its own handlers
+                }
+            });
         }
     }
 
-    // The one place that decides where a message is delivered: false means "deliver it inline"
-    // (async disabled, or the delivery thread stopped).
-    bool enqueue(const void* sender, std::string_view message) {
-        if (async_disabled()) {
-            return false;
-        }
+    // Queues the message. The one place that decides where delivery runs: on the delivery thread,
+    // or inline (async disabled, or the thread stopped) on the sender's thread, unless another
+    // thread holds the delivery role, which then delivers it after everything sent before. True
+    // when the caller has taken the role and must drain().
+    bool enqueue(const void* sender, std::string_view message, queued_value value) {
         bool wake = false;
+        bool drain_here = false;
         {
             std::lock_guard lock(queue_lock);
-            if (stopping) {
-                return false;
-            }
-            incoming.append(sender, message);
+            incoming.append(sender, message, value);
             pushed.store(pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            wake = std::exchange(consumer_sleeping, false);
+            if (stopping || async_disabled()) {
+                if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
+                    drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
+                    drain_here = true;
+                }
+            } else {
+                wake = std::exchange(consumer_sleeping, false);
+            }
         }
         if (wake) {
             wake_consumer();
         }
-        return true;
+        return drain_here;
     }
 
     void wake_consumer() noexcept {
@@ -307,69 +370,131 @@ struct dispatcher_state {
         wakeups.notify_one();
     }
 
-    void deliver_inline(const void* sender, std::string_view message) {
-        const auto table = snapshot();
-        const auto* outer = std::exchange(delivering_here, this);
-        deliver(find_recipients(*table, sender, message), sender, message);
-        delivering_here = outer;
+    // True on the thread that holds the delivery role: inside one of this dispatcher's handlers.
+    bool delivering_here() const noexcept {
+        return drainer.load(std::memory_order_relaxed) == std::this_thread::get_id();
     }
 
-    void run() {
-        delivering_here = this;
-        message_batch batch;
-        table_view view;
-        std::uint64_t taken = 0;
+    // Run by the holder of the delivery role: delivers batch after batch until the queue is empty,
+    // then gives the role up. A handler's send only queues, so a message loop iterates here
+    // instead of recursing.
+    void drain() noexcept {
         for (;;) {
-            if (!detail::spin_until(delivery_spin, [&] {
-                    return pushed.load(std::memory_order_relaxed) != taken;
-                })) {
-                // About to sleep: let go of removed handlers (and what they captured) meanwhile.
-                view.table.reset();
-            }
-            std::uint32_t wakeups_seen = 0;
+            std::uint64_t taken = 0;
             {
                 std::lock_guard lock(queue_lock);
                 if (incoming.empty()) {
-                    if (stopping) {
-                        return;  // everything sent has been delivered
+                    if (!view_is_stale()) {
+                        drainer.store(std::thread::id{}, std::memory_order_relaxed);
+                        return;
                     }
-                    // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock.
-                    consumer_sleeping = true;
-                    wakeups_seen = wakeups.load(std::memory_order_relaxed);
                 } else {
-                    std::swap(batch, incoming);
+                    batch.swap(incoming);
                     taken = pushed.load(std::memory_order_relaxed);
                 }
             }
-            if (batch.empty()) {
-                wakeups.wait(wakeups_seen, std::memory_order_acquire);
-                continue;
-            }
-            deliver_batch(batch, view);
-            batch.clear();
-            // seq_cst store then load, against flush's increment then load: one of them sees the
-            // other.
-            delivered.store(taken);
-            if (flushers.load() != 0) {
-                std::lock_guard lock(flush_mutex);
-                flush_cv.notify_all();
+            if (taken != 0) {
+                deliver_taken(taken);
+            } else {
+                drop_stale_view();
             }
         }
     }
 
-    void deliver_batch(const message_batch& batch, table_view& view) {
+    // The delivery thread. It keeps the role while it spins for more (one lock per batch, as a
+    // sender's), and gives it up before it sleeps or leaves.
+    void run() {
+        std::uint64_t seen = 0;  // `pushed` when the queue was last looked at
+        bool holding = false;
+        for (;;) {
+            detail::spin_until(delivery_spin,
+                               [&] { return pushed.load(std::memory_order_relaxed) != seen; });
+            std::uint64_t taken = 0;
+            std::uint32_t wakeups_seen = 0;
+            {
+                std::lock_guard lock(queue_lock);
+                seen = pushed.load(std::memory_order_relaxed);
+                if (!holding && !incoming.empty() &&
+                    drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
+                    drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
+                    holding = true;
+                }
+                if (holding && !incoming.empty()) {
+                    batch.swap(incoming);
+                    taken = seen;
+                } else if (holding && view_is_stale()) {
+                    // taken stays 0: drop the view below, still holding the role
+                } else {
+                    if (holding) {
+                        drainer.store(std::thread::id{}, std::memory_order_relaxed);
+                        holding = false;
+                    }
+                    if (stopping) {
+                        return;  // delivered, or being delivered by the inline holder of the role
+                    }
+                    // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock. An
+                    // inline holder of the role drains the queue to empty before it lets go.
+                    consumer_sleeping = true;
+                    wakeups_seen = wakeups.load(std::memory_order_relaxed);
+                }
+            }
+            if (holding) {
+                if (taken != 0) {
+                    deliver_taken(taken);
+                } else {
+                    drop_stale_view();
+                }
+                continue;
+            }
+            wakeups.wait(wakeups_seen, std::memory_order_acquire);
+        }
+    }
+
+    // Delivers the batch taken out of the queue, which brings the count of messages delivered to
+    // `taken`.
+    void deliver_taken(std::uint64_t taken) noexcept {
+        deliver_batch();
+        batch.clear();
+        // seq_cst store then load, against flush's increment then load: one of them sees the
+        // other.
+        delivered.store(taken);
+        if (flushers.load() != 0) {
+            std::lock_guard lock(flush_mutex);
+            flush_cv.notify_all();
+        }
+    }
+
+    // Whether the holder's snapshot is older than the table: it may hold removed handlers.
+    bool view_is_stale() const noexcept {
+        return view.table != nullptr &&
+               table_version.load(std::memory_order_acquire) != view.version;
+    }
+
+    // Run by the holder of the role before it lets go, outside the queue lock: removed handlers
+    // (and their captures) go now rather than at the next delivery. Their destructors may use, or
+    // destroy, this dispatcher: the role is still held, so a destruction leaves the state to this
+    // thread.
+    void drop_stale_view() noexcept { view.table.reset(); }
+
+    void deliver_batch() noexcept {
+        const bool asymmetric = asymmetric_fences();
         // Streams repeat the same pair ("frame" from one camera): look it up once per run of them.
         const void* last_sender = nullptr;
         std::string_view last_message;
         recipients last;
         bool looked_up = false;
-        batch.for_each([&](const void* sender, std::string_view message) {
+        batch.for_each([&](const void* sender, std::string_view message, message_value value) {
             // A subscription made before a message was sent must see it: refresh when the table
             // changed.
             if (!view.table || table_version.load(std::memory_order_acquire) != view.version) {
-                std::lock_guard lock(table_mutex);
-                view.table = current_table;
-                view.version = table_version.load(std::memory_order_relaxed);
+                std::shared_ptr<const subscriber_table> fresh;
+                {
+                    std::lock_guard lock(table_mutex);
+                    fresh = current_table;
+                    view.version = table_version.load(std::memory_order_relaxed);
+                }
+                // The old snapshot dies unlocked: removed handlers' captures may subscribe.
+                view.table.swap(fresh);
                 looked_up = false;
             }
             if (!looked_up || sender != last_sender || message != last_message) {
@@ -378,33 +503,105 @@ struct dispatcher_state {
                 last_message = message;
                 looked_up = true;
             }
-            deliver(last, sender, message);
+            deliver(last, sender, message, value, asymmetric);
         });
     }
 
-    // Returns false when called on the delivery thread itself (a handler ending the program): the
-    // thread is then left to finish and the state must stay alive.
-    bool stop() {
+    // Handlers of the exact pair first, then those of the message from any sender, then those of
+    // every message of the sender; each group in subscription order. Per handler: one indirect
+    // call, and the stores that tell unsubscribe which handler runs.
+    void deliver(const recipients& r, const void* sender, std::string_view message,
+                 message_value value, bool asymmetric) noexcept {
+        for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
+            if (list == nullptr) {
+                continue;
+            }
+            for (const handler_ref& h : *list) {
+                const std::uint64_t seq = call_seq.load(std::memory_order_relaxed);
+                calling.store(h.node.get(), std::memory_order_release);
+                call_seq.store(seq + 1, std::memory_order_release);
+                light_fence(asymmetric);
+                if (!h.node->cancelled.load(std::memory_order_relaxed)) {
+                    try {
+                        h.call(h.callable, sender, message, value);
+                    } catch (...) {
+                        report_handler_error(std::current_exception(), sender, message);
+                    }
+                }
+                call_seq.store(seq + 2, std::memory_order_release);
+                light_fence(asymmetric);
+                if (unsubscribers_waiting.load(std::memory_order_relaxed) != 0) {
+                    { std::lock_guard lock(unsubscribe_mutex); }
+                    unsubscribe_cv.notify_all();
+                }
+            }
+        }
+    }
+
+    // Returns once `node`, already cancelled, is not being called and never will be. Not called
+    // on the deliverer's own thread (its call in progress may be the caller).
+    void wait_until_not_calling(const subscriber* node) {
+        heavy_fence();
+        // After the fence, a call that missed the cancellation has published itself: call_seq is
+        // odd and `calling` is the node. A call that starts later sees the cancellation.
+        const std::uint64_t seq = call_seq.load(std::memory_order_acquire);
+        if ((seq & 1U) == 0 || calling.load(std::memory_order_acquire) != node) {
+            return;
+        }
+        const auto over = [&] { return call_seq.load(std::memory_order_acquire) != seq; };
+        if (detail::spin_until(delivery_spin, over)) {
+            return;
+        }
+        unsubscribers_waiting.fetch_add(1);
+        heavy_fence();  // against delivery's store of call_seq then load of unsubscribers_waiting
+        {
+            std::unique_lock lock(unsubscribe_mutex);
+            unsubscribe_cv.wait(lock, over);
+        }
+        unsubscribers_waiting.fetch_sub(1);
+    }
+
+    // Later sends are delivered inline. Joins the delivery thread, except from the delivery thread
+    // itself (a handler shutting its dispatcher down, or ending the program): that thread finishes
+    // the queue and leaves, and stays owned here so that the destructor can join it.
+    void stop() {
         std::thread running;
         bool wake = false;
         {
             std::lock_guard lock(queue_lock);
             stopping = true;
-            running = std::move(thread);
+            if (thread.get_id() != std::this_thread::get_id()) {
+                running = std::move(thread);
+            }
             wake = std::exchange(consumer_sleeping, false);
         }
         if (wake) {
             wake_consumer();
         }
-        if (!running.joinable()) {
-            return true;
+        if (running.joinable()) {
+            running.join();
         }
-        if (running.get_id() == std::this_thread::get_id()) {
-            running.detach();
-            return false;
+    }
+
+    // The Dispatcher is being destroyed. From inside one of its handlers, the holder of the role
+    // is still draining on this very thread, and on the delivery thread (a handler, or the
+    // destructor of a handler's captures as the thread lets go of an old table) run() is still
+    // under way: either frees the state once it is done.
+    void release() {
+        stop();
+        bool on_delivery_thread = false;
+        {
+            std::lock_guard lock(queue_lock);
+            on_delivery_thread = thread.get_id() == std::this_thread::get_id();
+            if (on_delivery_thread) {
+                thread.detach();  // it frees the state as it leaves
+            }
         }
-        running.join();
-        return true;
+        if (!on_delivery_thread && !delivering_here()) {
+            delete this;
+            return;
+        }
+        orphaned = true;
     }
 
     void wait_delivered(std::uint64_t target) {
@@ -420,23 +617,30 @@ struct dispatcher_state {
         flushers.fetch_sub(1);
     }
 
-    std::shared_ptr<const subscriber_table> snapshot() {
-        std::lock_guard lock(table_mutex);
-        return current_table;
-    }
+    // The tables a change leaves behind: the caller lets them go last, unlocked, since they may
+    // hold the last reference to a removed handler, whose captures' destructors may use (or
+    // destroy) this dispatcher.
+    struct retired_tables {
+        std::shared_ptr<const subscriber_table> previous;
+        std::shared_ptr<const subscriber_table> idle_view;
+    };
 
     template <class Edit>
-    void change_table(Edit&& edit) {
-        std::shared_ptr<const subscriber_table> previous;
+    [[nodiscard]] retired_tables change_table(Edit&& edit) {
+        retired_tables retired;
         {
             std::lock_guard lock(table_mutex);
             auto next = std::make_shared<subscriber_table>(*current_table);
             edit(*next);
-            previous = std::exchange(current_table, std::move(next));
+            retired.previous = std::exchange(current_table, std::move(next));
             table_version.fetch_add(1, std::memory_order_release);
         }
-        // `previous` dies here, unlocked: it may hold the last reference to a removed handler,
-        // whose captures' destructors may use this dispatcher.
+        // Nobody delivering: nobody would let go of the old snapshot before the next delivery.
+        std::lock_guard lock(queue_lock);
+        if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
+            retired.idle_view = std::move(view.table);
+        }
+        return retired;
     }
 
     bool wait_for_message(const void* sender, std::string_view message, clock::duration timeout) {
@@ -480,9 +684,26 @@ struct dispatcher_state {
     bool consumer_sleeping = false;  // guarded by queue_lock
     bool stopping;                   // guarded by queue_lock
     std::atomic<std::uint64_t> pushed{0};
+    // The thread holding the delivery role, or none: written under queue_lock, read unlocked only
+    // to ask "is it me?", which only the thread itself can make true.
+    std::atomic<std::thread::id> drainer{};
+
+    // What the holder of the role owns: the batch it delivers and its snapshot of the subscribers.
+    // On a line of its own: delivery touches it per message, senders the queue above.
+    alignas(cache_line) message_batch batch;
+    table_view view;
+    bool orphaned = false;  // written and read by the holder of the role only
 
     // How many messages have been delivered: written by the delivery thread only.
     alignas(cache_line) std::atomic<std::uint64_t> delivered{0};
+
+    // Which handler the holder of the role is calling: call_seq is odd during a call (of
+    // `calling`), even between calls. Written by the holder only; read by unsubscribe.
+    alignas(cache_line) std::atomic<const subscriber*> calling{nullptr};
+    std::atomic<std::uint64_t> call_seq{0};
+    std::atomic<int> unsubscribers_waiting{0};
+    std::mutex unsubscribe_mutex;
+    std::condition_variable unsubscribe_cv;
 
     // Threads in flush() waiting for the delivery thread.
     std::mutex flush_mutex;
@@ -504,6 +725,31 @@ struct dispatcher_state {
     std::atomic<std::uint32_t> wakeups{0};  // the sleeping delivery thread waits for a change
     std::thread thread;                     // guarded by queue_lock once running
 };
+
+namespace {
+// A type's name as written in C++ ("double", "std::string"), where the ABI can demangle it.
+std::string readable_name(const std::type_info& type) {
+#if __has_include(<cxxabi.h>)
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> demangled(
+        abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+    if (status == 0 && demangled) {
+        return demangled.get();
+    }
+#endif
+    return type.name();
+}
+}  // namespace
+
+void throw_value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
+    throw message_value_mismatch(
+        sent == nullptr
+            ? fmt::format("the handler takes a value of type {}, but the message was sent "
+                          "without a value",
+                          readable_name(wanted))
+            : fmt::format("the handler takes a value of type {}, but the message carries a {}",
+                          readable_name(wanted), readable_name(*sent)));
+}
 
 union global_dispatcher_storage {
     constexpr global_dispatcher_storage() : dispatcher(Dispatcher::process_lifetime_t{}) {}
@@ -543,9 +789,8 @@ void scoped_subscription::reset() noexcept {
 }
 
 Dispatcher::~Dispatcher() {
-    auto* s = state_.load(std::memory_order_acquire);
-    if (s != nullptr && s->stop()) {
-        delete s;
+    if (auto* s = state_.load(std::memory_order_acquire)) {
+        s->release();
     }
 }
 
@@ -561,6 +806,7 @@ detail::dispatcher_state& Dispatcher::create_state() {
     if (auto* s = state_.load(std::memory_order_relaxed)) {
         return *s;
     }
+    asymmetric_fences();  // registers with the kernel once, here rather than on a delivery
     auto* s = new detail::dispatcher_state(!shut_down_ && !async_compiled_out);
     state_.store(s, std::memory_order_release);
     if (process_lifetime_) {
@@ -572,10 +818,12 @@ detail::dispatcher_state& Dispatcher::create_state() {
 }
 
 subscription Dispatcher::add(subscription_kind kind, const void* sender, std::string_view message,
-                             detail::message_handler handler) {
+                             detail::erased_handler handler) {
     auto& s = state();
-    auto node = std::make_shared<subscriber>(&s, kind, sender, message, std::move(handler));
-    s.change_table([&](subscriber_table& table) { table.list_for(*node).push_back(node); });
+    auto node = std::make_shared<subscriber>(kind, sender, message, std::move(handler));
+    const auto retired = s.change_table([&](subscriber_table& table) {
+        table.list_for(*node).push_back({node->handler.function(), node->handler.callable(), node});
+    });
     return {this, node};
 }
 
@@ -592,27 +840,46 @@ void Dispatcher::unsubscribe(const subscription& s) {
         return;  // unsubscribed, and no delivery holds it any more
     }
     auto& st = state();
+    detail::dispatcher_state::retired_tables retired;
     if (node->cancel()) {
-        st.change_table([&](subscriber_table& table) { table.remove(*node); });
+        retired = st.change_table([&](subscriber_table& table) { table.remove(*node); });
     }
-    if (delivering_here != &st) {
-        node->wait_for_calls();
+    if (!st.delivering_here()) {
+        st.wait_until_not_calling(node.get());
     }
+    // `retired` goes last: it may take this dispatcher with it.
 }
 
 void Dispatcher::send(const void* sender, std::string_view message) {
-    auto& s = state();
-    if (!s.enqueue(sender, message)) {
-        s.deliver_inline(sender, message);
+    send_value(sender, message, {});
+}
+
+void Dispatcher::send_value(const void* sender, std::string_view message,
+                            detail::queued_value value) {
+    detail::dispatcher_state* state_pointer = nullptr;
+    bool drain_here = false;
+    try {
+        state_pointer = &state();
+        drain_here = state_pointer->enqueue(sender, message, value);
+    } catch (...) {
+        value.destroy();
+        throw;
     }
+    auto& s = *state_pointer;
     if (s.waiter_count.load(std::memory_order_relaxed) != 0) {
         s.signal_waiters(sender, message);
+    }
+    if (drain_here) {
+        s.drain();
+        if (s.orphaned) {
+            delete &s;  // a handler destroyed this dispatcher: the state was left to its drainer
+        }
     }
 }
 
 void Dispatcher::flush() {
     auto& s = state();
-    if (delivering_here == &s) {
+    if (s.delivering_here()) {
         throw std::logic_error(
             "concert::Dispatcher::flush: called from inside a handler, it would wait for itself");
     }

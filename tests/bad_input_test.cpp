@@ -2,9 +2,12 @@
 // behaviour, never a crash, a hang or a silent loss.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -328,6 +331,149 @@ TEST(BadInput, ATaskThrowingANonStdExceptionValueRethrowsThatValueOrReportsIt) {
         std::rethrow_exception(recorded.last());
     } catch (char value) {
         EXPECT_EQ(value, 'x');
+    }
+}
+
+// Row: iterating a generator a second time, or a second begin().
+TEST(BadInput, IteratingAGeneratorASecondTimeIsLogicError) {
+    auto gen = []() -> concert::generator<int> {
+        co_yield 1;
+        co_yield 2;
+    }();
+    int sum = 0;
+    for (int x : gen) {
+        sum += x;
+    }
+    EXPECT_EQ(sum, 3);
+    EXPECT_TRUE(contains(message_of<std::logic_error>([&] { gen.begin(); }), "second time"));
+}
+
+// Row: wait() with the longest timeout of any unit waits forever.
+TEST(BadInput, WaitingWithTheLongestTimeoutOfAnyUnitWaitsForever) {
+    concert::Dispatcher dispatcher;
+    const int motor = 0;
+    std::atomic<bool> seen{false};
+    std::thread mover([&] {
+        while (!seen) {
+            dispatcher.send(&motor, "stopped");
+            std::this_thread::yield();
+        }
+    });
+    // hours::max() in nanoseconds overflowed to a negative timeout: false at once.
+    EXPECT_TRUE(dispatcher.wait(&motor, "stopped", std::chrono::hours::max()));
+    seen = true;
+    mover.join();
+}
+
+// Row: a handler that re-sends its own message iterates inline instead of recursing.
+TEST(BadInput, AMessageLoopIteratesInlineInsteadOfRecursing) {
+    constexpr int steps = 50'000;  // the stack overflowed after about 35,000
+    concert::Dispatcher dispatcher;
+    dispatcher.shutdown();
+    int machine = 0;
+    int depth = 0;
+    int deepest = 0;
+    dispatcher.subscribe(&machine, "step", [&](int* m) {
+        deepest = std::max(deepest, ++depth);
+        if (++*m < steps) {
+            dispatcher.send(m, "step");
+        }
+        --depth;
+    });
+    dispatcher.send(&machine, "step");
+    EXPECT_EQ(machine, steps);
+    EXPECT_EQ(deepest, 1);
+}
+
+// Row: a handler that shuts down or destroys its own dispatcher.
+TEST(BadInput, AHandlerMayShutDownOrDestroyItsOwnDispatcher) {
+    const int sender = 0;
+    int after_shutdown = 0;
+    {
+        concert::Dispatcher dispatcher;
+        dispatcher.subscribe(&sender, "stop", [&](const void*) { dispatcher.shutdown(); });
+        dispatcher.subscribe(&sender, "after", [&](const void*) { ++after_shutdown; });
+        dispatcher.send(&sender, "stop");
+        dispatcher.send(&sender, "after");
+    }  // ASan: heap-use-after-free here, as the detached delivery thread still ran
+    EXPECT_EQ(after_shutdown, 1);
+
+    std::promise<void> after_destruction;
+    std::promise<void> send_returned;
+    const auto sending_thread = std::this_thread::get_id();
+    auto* owned = new concert::Dispatcher;
+    owned->subscribe(&sender, "start", [&](const void* s) {
+        // Like any object, a dispatcher is destroyed only once no other call on it is in
+        // progress: on the delivery thread, wait for the send below to return.
+        if (std::this_thread::get_id() != sending_thread) {
+            send_returned.get_future().wait();
+        }
+        owned->send(s, "destroy");
+        owned->send(s, "after");
+    });
+    owned->subscribe(&sender, "destroy", [&](const void*) { delete owned; });
+    owned->subscribe(&sender, "after", [&](const void*) { after_destruction.set_value(); });
+    owned->send(&sender, "start");
+    send_returned.set_value();
+    after_destruction.get_future().wait();
+}
+
+// Row: toggling DISABLE while handlers run keeps each dispatcher's order, one handler at a time.
+TEST(BadInput, TogglingDisableWhileHandlersRunKeepsOrderAndOneAtATime) {
+    constexpr int messages = 20'000;
+    const bool was_disabled = concert::DISABLE;
+    concert::Dispatcher dispatcher;
+    const int sender = 0;
+    std::atomic<int> running{0};
+    int overlaps = 0;  // written only by a handler that found itself not alone
+    int out_of_order = 0;
+    int next = 0;
+    dispatcher.subscribe(&sender, concert::any_message, [&](const void*, std::string_view m) {
+        if (running.fetch_add(1) != 0) {
+            ++overlaps;
+        }
+        if (std::stoi(std::string(m)) != next) {
+            ++out_of_order;
+        }
+        ++next;
+        running.fetch_sub(1);
+    });
+    for (int i = 0; i < messages; ++i) {
+        concert::DISABLE = i % 3 == 0;  // before, m2 ran inline before m1, while m1 ran
+        dispatcher.send(&sender, std::to_string(i));
+    }
+    concert::DISABLE = was_disabled;
+    dispatcher.flush();
+    EXPECT_EQ(next, messages);
+    EXPECT_EQ(out_of_order, 0);
+    EXPECT_EQ(running, 0);
+    EXPECT_EQ(overlaps, 0);
+}
+
+// Row: a handler whose value type does not match the value sent (or that wants one when none was).
+TEST(BadInput, AHandlerWhoseValueTypeDoesNotMatchIsReportedNamingBothTypes) {
+    recorded_errors recorded;
+    concert::Dispatcher dispatcher;
+    int motor = 0;
+    double received = 0;
+    dispatcher.subscribe(&motor, "position", [](int*, const float&) {});
+    dispatcher.subscribe(&motor, "position", [&](int*, const double& v) { received = v; });
+    dispatcher.send(&motor, "position", 3.5);
+    dispatcher.send(&motor, "position");
+    dispatcher.flush();
+    EXPECT_EQ(received, 3.5);  // the matching handler still ran
+    const auto errors = recorded.errors();
+    ASSERT_EQ(errors.size(), 3U);
+    EXPECT_TRUE(contains(errors[0].first,
+                         "takes a value of type float, but the message carries "
+                         "a double"));
+    EXPECT_TRUE(contains(errors[0].second, "the handler of message \"position\""));
+    EXPECT_TRUE(contains(errors[1].first, "type float, but the message was sent without a value"));
+    EXPECT_TRUE(contains(errors[2].first, "type double, but the message was sent without a value"));
+    try {
+        std::rethrow_exception(recorded.last());
+    } catch (const concert::message_value_mismatch& e) {
+        EXPECT_TRUE(contains(e.what(), "double"));
     }
 }
 

@@ -153,4 +153,55 @@ TEST(Generator, MoveTransfersTheProducer) {
     EXPECT_EQ(first.begin(), first.end());  // NOLINT: moved-from generators are empty
 }
 
+TEST(Generator, IteratingASecondTimeIsLogicError) {
+    auto gen = count_to(3);
+    std::vector<int> seen;
+    for (int x : gen) {
+        seen.push_back(x);
+    }
+    EXPECT_EQ(seen, (std::vector<int>{0, 1, 2}));
+    // The finished producer was resumed here before: SIGSEGV.
+    EXPECT_THROW(
+        {
+            for (int x : gen) {
+                seen.push_back(x);
+            }
+        },
+        std::logic_error);
+    EXPECT_EQ(seen.size(), 3U);
+}
+
+TEST(Generator, ASecondBeginIsLogicErrorWhateverTheState) {
+    auto part_read = count_to(3);
+    EXPECT_EQ(*part_read.begin(), 0);
+    EXPECT_THROW(part_read.begin(), std::logic_error);  // it skipped item 1 before
+    auto failed = []() -> concert::generator<int> {
+        throw std::runtime_error("no data");
+        co_return;
+    }();
+    EXPECT_THROW(failed.begin(), std::runtime_error);
+    EXPECT_THROW(failed.begin(), std::logic_error);
+    concert::generator<int> empty;
+    EXPECT_EQ(empty.begin(), empty.end());
+    EXPECT_THROW(empty.begin(), std::logic_error);
+}
+
+TEST(Generator, IncrementingPastTheEndIsLogicError) {
+    auto gen = count_to(1);
+    auto it = gen.begin();
+    ++it;
+    EXPECT_EQ(it, gen.end());
+    EXPECT_THROW(++it, std::logic_error);
+    concert::generator<int>::iterator none;
+    EXPECT_THROW(++none, std::logic_error);
+}
+
+TEST(Generator, AMovedToGeneratorKeepsWhetherItWasBegun) {
+    auto first = count_to(3);
+    EXPECT_EQ(*first.begin(), 0);
+    concert::generator<int> second = std::move(first);
+    EXPECT_THROW(second.begin(), std::logic_error);
+    EXPECT_EQ(first.begin(), first.end());  // NOLINT: a moved-from generator is empty, not begun
+}
+
 }  // namespace

@@ -6,12 +6,16 @@
 #include <atomic>
 #include <chrono>
 #include <concepts>
+#include <cstddef>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace concert {
@@ -32,6 +36,13 @@ struct any_message_t {
 };
 inline constexpr any_message_t any_message{};
 
+// A handler's value type did not match the value sent with the message (or the message carried
+// none). It reaches concert::report_error, never the sender; its what() names both types.
+class message_value_mismatch : public std::logic_error {
+  public:
+    using std::logic_error::logic_error;
+};
+
 namespace detail {
 
 struct dispatcher_state;
@@ -40,13 +51,116 @@ union global_dispatcher_storage;
 
 enum class subscription_kind { sender_and_message, any_sender, any_message };
 
-// What the dispatcher stores: every handler is adapted to this signature.
-using message_handler = std::function<void(const void* sender, std::string_view message)>;
+// A value sent with a message, as a handler receives it: its type and address, or no type when
+// the message was sent without one.
+struct message_value {
+    const std::type_info* type = nullptr;
+    const void* data = nullptr;
+};
 
-// A handler is called with the sender (as the pointer type it was subscribed with) and, if it takes
-// one, the message.
+// How the dispatcher calls a handler: one indirect call with the handler's callable.
+using handler_function = void (*)(void* callable, const void* sender, std::string_view message,
+                                  message_value value);
+
+// A handler, type-erased: the callable it owns and the function that calls it.
+class erased_handler {
+  public:
+    template <class Stored>
+    erased_handler(Stored* callable, handler_function call) noexcept
+        : callable_(callable),
+          call_(call),
+          destroy_([](void* c) noexcept { delete static_cast<Stored*>(c); }) {}
+    ~erased_handler() {
+        if (callable_ != nullptr) {
+            destroy_(callable_);
+        }
+    }
+    erased_handler(erased_handler&& other) noexcept
+        : callable_(std::exchange(other.callable_, nullptr)),
+          call_(other.call_),
+          destroy_(other.destroy_) {}
+    erased_handler& operator=(erased_handler&&) = delete;
+    erased_handler(const erased_handler&) = delete;
+    erased_handler& operator=(const erased_handler&) = delete;
+
+    // What delivery calls: function()(callable(), sender, message, value).
+    void* callable() const noexcept { return callable_; }
+    handler_function function() const noexcept { return call_; }
+
+  private:
+    void* callable_;
+    handler_function call_;
+    void (*destroy_)(void*) noexcept;
+};
+
+// The parameters of a handler, where its type declares them: function pointers, member functions
+// (whose object is the sender) and function objects with one non-template operator() (lambdas).
+template <class... A>
+struct parameter_list {};
+
+template <class F>
+struct signature {};  // not deducible: no `parameters`
+template <class R, class... A>
+struct signature<R (*)(A...)> {
+    using parameters = parameter_list<A...>;
+};
+template <class R, class... A>
+struct signature<R (*)(A...) noexcept> : signature<R (*)(A...)> {};
+template <class R, class C, class... A>
+struct signature<R (C::*)(A...)> : signature<R (*)(C*, A...)> {};
+template <class R, class C, class... A>
+struct signature<R (C::*)(A...) const> : signature<R (*)(const C*, A...)> {};
+template <class R, class C, class... A>
+struct signature<R (C::*)(A...) noexcept> : signature<R (*)(C*, A...)> {};
+template <class R, class C, class... A>
+struct signature<R (C::*)(A...) const noexcept> : signature<R (*)(const C*, A...)> {};
+
+// The parameters of an operator(), without its object.
+template <class M>
+struct call_operator_signature {};
+template <class R, class C, class... A>
+struct call_operator_signature<R (C::*)(A...)> : signature<R (*)(A...)> {};
+template <class R, class C, class... A>
+struct call_operator_signature<R (C::*)(A...) const> : signature<R (*)(A...)> {};
+template <class R, class C, class... A>
+struct call_operator_signature<R (C::*)(A...) noexcept> : signature<R (*)(A...)> {};
+template <class R, class C, class... A>
+struct call_operator_signature<R (C::*)(A...) const noexcept> : signature<R (*)(A...)> {};
+
+template <class F>
+requires requires {
+    &F::operator();
+}
+struct signature<F> : call_operator_signature<decltype(&F::operator())> {};
+
+template <class List>
+struct last_parameter {};
+template <class... A>
+requires(sizeof...(A) > 0) struct last_parameter<parameter_list<A...>> {
+    using type = std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>;
+};
+
+// The value type a handler takes: its last parameter, without reference and const.
+template <class F>
+using handler_value_t = std::remove_cvref_t<
+    typename last_parameter<typename signature<std::remove_cvref_t<F>>::parameters>::type>;
+
 template <class F, class Sender>
-concept handler_for = std::invocable<F&, Sender*> || std::invocable<F&, Sender*, std::string_view>;
+concept message_handler_for =
+    std::invocable<F&, Sender*> || std::invocable<F&, Sender*, std::string_view>;
+
+template <class F, class Sender>
+concept value_handler_for = requires {
+    typename handler_value_t<F>;
+}
+&&(std::invocable<F&, Sender*, const handler_value_t<F>&> ||
+   std::invocable<F&, Sender*, std::string_view, const handler_value_t<F>&>);
+
+// A handler is called with the sender (as the pointer type it was subscribed with) and, if it
+// takes them, the message and the value sent with it. A second parameter that accepts a
+// std::string_view is the message.
+template <class F, class Sender>
+concept handler_for = message_handler_for<F, Sender> || value_handler_for<F, Sender>;
 
 template <class F>
 inline constexpr bool is_std_function = false;
@@ -64,28 +178,109 @@ bool is_null_handler(const F& handler) noexcept {
     }
 }
 
+// Throws message_value_mismatch naming `wanted` and `sent` (null: no value was sent).
+[[noreturn]] void throw_value_mismatch(const std::type_info& wanted, const std::type_info* sent);
+
+template <class Sender, class Stored>
+void call_handler(void* callable, const void* sender, std::string_view message,
+                  message_value value) {
+    auto& handler = *static_cast<Stored*>(callable);
+    // The sender was given to subscribe as Sender*, and only that exact address is delivered to it.
+    auto* typed_sender = static_cast<Sender*>(const_cast<void*>(sender));
+    if constexpr (std::invocable<Stored&, Sender*, std::string_view>) {
+        std::invoke(handler, typed_sender, message);
+    } else if constexpr (std::invocable<Stored&, Sender*>) {
+        std::invoke(handler, typed_sender);
+    } else {
+        using V = handler_value_t<Stored>;
+        if (value.type == nullptr || *value.type != typeid(V)) {
+            throw_value_mismatch(typeid(V), value.type);
+        }
+        const V& typed_value = *static_cast<const V*>(value.data);
+        if constexpr (std::invocable<Stored&, Sender*, std::string_view, const V&>) {
+            std::invoke(handler, typed_sender, message, typed_value);
+        } else {
+            std::invoke(handler, typed_sender, typed_value);
+        }
+    }
+}
+
 template <class Sender, class F>
-message_handler adapt_handler(F&& handler) {
+erased_handler adapt_handler(F&& handler) {
     using stored = std::decay_t<F>;
     if (is_null_handler(handler)) {
         throw std::invalid_argument("concert::Dispatcher::subscribe: the handler is null");
     }
-    // The sender was given to subscribe as Sender*, and only that exact address is delivered to it.
-    const auto as_sender = [](const void* sender) {
-        return static_cast<Sender*>(const_cast<void*>(sender));
-    };
-    if constexpr (std::invocable<stored&, Sender*, std::string_view>) {
-        return [h = stored(std::forward<F>(handler)), as_sender](const void* sender,
-                                                                 std::string_view message) mutable {
-            std::invoke(h, as_sender(sender), message);
-        };
-    } else {
-        return [h = stored(std::forward<F>(handler)), as_sender](const void* sender,
-                                                                 std::string_view) mutable {
-            std::invoke(h, as_sender(sender));
-        };
-    }
+    return {new stored(std::forward<F>(handler)), &call_handler<Sender, stored>};
 }
+
+// A value queued with a message, type-erased. Small trivially copyable values (a double, an int,
+// a pair of them) are stored in place; any other value in a block of its own, which the queue
+// frees once the message is delivered. Trivially copyable itself, so the queue moves it freely.
+struct queued_value {
+    struct type_ops {
+        const std::type_info* type;
+        void (*destroy)(void* object) noexcept;  // null when the value is stored in place
+    };
+    static constexpr std::size_t capacity = 16;
+    static constexpr std::size_t alignment = 8;
+
+    template <class V>
+    static constexpr bool fits() noexcept {
+        if (sizeof(V) > capacity) {
+            return false;
+        }
+        return alignof(V) <= alignment;
+    }
+
+    template <class V>
+    static constexpr bool in_place = fits<V>() && std::is_trivially_copyable_v<V>;
+
+    template <class V>
+    static void destroy_object(void* object) noexcept {
+        delete static_cast<V*>(object);
+    }
+
+    template <class V>
+    static constexpr type_ops ops_for{&typeid(V), in_place<V> ? nullptr : &destroy_object<V>};
+
+    template <class V, class Arg>
+    static queued_value make(Arg&& value) {
+        queued_value q;
+        q.ops = &ops_for<V>;
+        if constexpr (in_place<V>) {
+            const V copy(std::forward<Arg>(value));
+            std::memcpy(q.storage, std::addressof(copy), sizeof(V));
+        } else {
+            V* object = new V(std::forward<Arg>(value));
+            std::memcpy(q.storage, &object, sizeof(object));
+        }
+        return q;
+    }
+
+    const void* data() const noexcept {
+        if (ops->destroy == nullptr) {
+            return storage;
+        }
+        void* object = nullptr;
+        std::memcpy(&object, storage, sizeof(object));
+        return object;
+    }
+
+    // Frees a value stored in a block of its own.
+    void destroy() const noexcept {
+        if (ops != nullptr && ops->destroy != nullptr) {
+            ops->destroy(const_cast<void*>(data()));
+        }
+    }
+
+    message_value view() const noexcept {
+        return ops == nullptr ? message_value{} : message_value{ops->type, data()};
+    }
+
+    const type_ops* ops = nullptr;  // null: no value
+    alignas(alignment) unsigned char storage[capacity] = {};
+};
 
 }  // namespace detail
 
@@ -151,8 +346,10 @@ class Dispatcher {
     Dispatcher(const Dispatcher&) = delete;
     Dispatcher& operator=(const Dispatcher&) = delete;
 
-    // Calls handler(sender) (or handler(sender, message)) for each `message` that `sender` sends.
-    // The dispatcher keeps its own copy of `message`. A null handler is std::invalid_argument.
+    // Calls handler(sender) (or handler(sender, message)) for each `message` that `sender` sends;
+    // a handler taking a value last, (sender, const V&) or (sender, message, const V&), receives
+    // the value sent with the message (see send). The dispatcher keeps its own copy of `message`.
+    // A null handler is std::invalid_argument. Thread-safe; handlers may subscribe.
     template <class F>
     requires detail::handler_for<F, const void> subscription subscribe(const void* sender,
                                                                        std::string_view message,
@@ -199,10 +396,28 @@ class Dispatcher {
     // does nothing; a subscription of another dispatcher is std::invalid_argument.
     void unsubscribe(const subscription& s);
 
-    // Queues (sender, message) and returns: handlers run on the delivery thread, one message at a
-    // time, in send order. Inline on the caller's thread when async is disabled (concert::DISABLE)
-    // or after shutdown(). A throwing handler goes to concert::report_error; delivery goes on.
+    // Queues (sender, message) and returns: handlers run on the delivery thread, one at a time, in
+    // send order. When async is disabled (concert::DISABLE) or after shutdown(), the sender
+    // delivers inline, and everything queued meanwhile, before it returns; but if another thread
+    // is delivering already (or a handler sends), send only queues and returns, and that thread
+    // delivers the message after those sent before. So a handler that sends iterates instead of
+    // recursing, and one handler at a time in send order holds whatever DISABLE does. A throwing
+    // handler goes to concert::report_error; delivery goes on. Thread-safe; throws only
+    // std::bad_alloc.
     void send(const void* sender, std::string_view message);
+
+    // Sends `message` with a copy of `value` (decayed: a string literal arrives as const char*;
+    // send a std::string to carry text). Handlers taking (sender, const V&) or
+    // (sender, message, const V&) receive it; handlers taking no value receive the message. A
+    // handler whose V is not exactly the value's type is not called: a message_value_mismatch
+    // naming both types goes to concert::report_error, and delivery goes on. Small trivially
+    // copyable values are queued without allocation. As send() otherwise; also throws what
+    // copying the value throws.
+    template <class V>
+    void send(const void* sender, std::string_view message, V&& value) {
+        send_value(sender, message,
+                   detail::queued_value::make<std::decay_t<V>>(std::forward<V>(value)));
+    }
 
     // Returns once every message sent before the call has been delivered. Called from inside a
     // handler it would wait for itself: std::logic_error.
@@ -210,15 +425,27 @@ class Dispatcher {
 
     // Blocks until `sender` sends `message` (after this call began) or `timeout` passes; true if it
     // was sent. It returns as the message is sent, before its handlers run (flush() waits for
-    // them).
+    // them). A timeout too long for the clock (duration::max() of any unit) waits forever.
+    // Thread-safe.
     bool wait(const void* sender, std::string_view message,
               std::chrono::steady_clock::duration timeout);
 
     template <class Rep, class Period>
     bool wait(const void* sender, std::string_view message,
               const std::chrono::duration<Rep, Period>& timeout) {
-        return wait(sender, message,
-                    std::chrono::ceil<std::chrono::steady_clock::duration>(timeout));
+        using clock_duration = std::chrono::steady_clock::duration;
+        // Compared in floating-point seconds, which hold any duration without overflow: ceil of
+        // hours::max() in nanoseconds would wrap to a negative timeout. Beyond a century (half
+        // the clock's range, clear of rounding at its end) is forever.
+        using seconds = std::chrono::duration<long double>;
+        const seconds length = timeout;
+        if (length >= seconds(clock_duration::max() / 2)) {
+            return wait(sender, message, clock_duration::max());
+        }
+        if (length <= seconds(clock_duration::zero())) {
+            return wait(sender, message, clock_duration::zero());
+        }
+        return wait(sender, message, std::chrono::ceil<clock_duration>(timeout));
     }
 
     // Delivers what was already sent and joins the delivery thread; later sends are delivered
@@ -235,7 +462,10 @@ class Dispatcher {
     constexpr explicit Dispatcher(process_lifetime_t) noexcept : process_lifetime_(true) {}
 
     subscription add(detail::subscription_kind kind, const void* sender, std::string_view message,
-                     detail::message_handler handler);
+                     detail::erased_handler handler);
+
+    // Takes ownership of `value` (frees it if queueing fails).
+    void send_value(const void* sender, std::string_view message, detail::queued_value value);
 
     // The state, created on first use.
     detail::dispatcher_state& state();

@@ -1,5 +1,5 @@
 // concert::generator<T>: the return type of a producer coroutine that co_yields items; a lazy,
-// move-only input range whose iteration rethrows the producer's exception.
+// move-only input range, iterated once, whose iteration rethrows the producer's exception.
 #pragma once
 
 #include <concepts>
@@ -8,6 +8,7 @@
 #include <exception>
 #include <iterator>
 #include <memory>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -86,7 +87,12 @@ class generator {
         T& operator*() const noexcept { return *producer_.promise().item_; }
         T* operator->() const noexcept { return producer_.promise().item_; }
 
+        // Past the end (or on a default-constructed iterator) it is std::logic_error: there is no
+        // producer left to resume.
         iterator& operator++() {
+            if (!producer_ || producer_.done()) {
+                throw std::logic_error("concert::generator: iterator incremented past the end");
+            }
             advance(producer_);
             return *this;
         }
@@ -102,19 +108,31 @@ class generator {
         handle_type producer_;
     };
 
+    // Empty: begin() == end(). A moved-from generator is empty too, and not yet begun.
     generator() noexcept = default;
-    generator(generator&& other) noexcept : producer_(std::exchange(other.producer_, nullptr)) {}
+    generator(generator&& other) noexcept
+        : producer_(std::exchange(other.producer_, nullptr)),
+          begun_(std::exchange(other.begun_, false)) {}
     generator& operator=(generator&& other) noexcept {
         if (this != &other) {
             destroy();
             producer_ = std::exchange(other.producer_, nullptr);
+            begun_ = std::exchange(other.begun_, false);
         }
         return *this;
     }
     ~generator() { destroy(); }
 
-    // Runs the producer to its first item. Call it once: iteration consumes the generator.
+    // Runs the producer to its first item (rethrowing its exception, if it throws first).
+    // Iteration consumes the generator: a second begin() is std::logic_error, whatever the state
+    // (finished, part-read or failed), since it could only skip items or resume a finished
+    // coroutine. Not thread-safe.
     iterator begin() {
+        if (begun_) {
+            throw std::logic_error(
+                "concert::generator::begin: called a second time; a generator is iterated once");
+        }
+        begun_ = true;
         if (producer_) {
             advance(producer_);
         }
@@ -137,6 +155,7 @@ class generator {
     }
 
     handle_type producer_;
+    bool begun_ = false;
 };
 
 }  // namespace concert

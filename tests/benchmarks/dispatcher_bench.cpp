@@ -34,13 +34,29 @@ struct counting_handler {
 
 // ---- Cost of one send on the caller's thread (for the peers, the whole emission).
 
-void send_cost_concert(benchmark::State& state) {
+// With a value: the same handler, taking the double (issue 13's messages with values).
+struct counting_value_handler {
+    std::uint64_t* count;
+    void operator()(const void* /*sender*/, const double& /*value*/) const { ++*count; }
+};
+
+void send_cost_concert(benchmark::State& state, bool with_value) {
     concert::Dispatcher dispatcher;
     std::uint64_t delivered = 0;
-    dispatcher.subscribe(&sender, message, counting_handler{&delivered});
+    if (with_value) {
+        dispatcher.subscribe(&sender, message, counting_value_handler{&delivered});
+    } else {
+        dispatcher.subscribe(&sender, message, counting_handler{&delivered});
+    }
     std::int64_t sent = 0;
+    double position = 0;
     for (auto _ : state) {
-        dispatcher.send(&sender, message);
+        if (with_value) {
+            dispatcher.send(&sender, message, position);
+            position += 1;
+        } else {
+            dispatcher.send(&sender, message);
+        }
         if (++sent % sends_between_flushes == 0) {
             state.PauseTiming();
             dispatcher.flush();
@@ -128,7 +144,8 @@ using sigc_signal = sigc::signal<void(const void*)>;
 void register_benchmarks() {
     using benchmark::kMicrosecond;
     using benchmark::kNanosecond;
-    benchmark::RegisterBenchmark("send/concert", send_cost_concert)->Unit(kNanosecond);
+    benchmark::RegisterBenchmark("send/concert", send_cost_concert, false)->Unit(kNanosecond);
+    benchmark::RegisterBenchmark("send/concert_double", send_cost_concert, true)->Unit(kNanosecond);
     benchmark::RegisterBenchmark("send/boost_signals2_emit", emit_cost<boost_signal>)
         ->Unit(kNanosecond);
     benchmark::RegisterBenchmark("send/sigc_emit", emit_cost<sigc_signal>)->Unit(kNanosecond);
@@ -184,8 +201,16 @@ void print_summary(const concert::bench::median_collector& results) {
     ratio("throughput, 10 subscribers: concert / Boost.Signals2", "throughput/boost_signals2/10",
           "throughput/concert/10", 0);
     ratio("throughput, 10 subscribers: concert / libsigc++", "throughput/sigc/10",
-          "throughput/concert/10", 0);
+          "throughput/concert/10", 1.0);
     const double send_ns = get("send/concert");
+    const double send_double_ns = get("send/concert_double");
+    if (send_ns >= 0 && send_double_ns >= 0) {
+        constexpr double at_most = 1.5;
+        const double value = send_double_ns / send_ns;
+        fmt::print("  {:<58} {:>6.2f}  (target <= {}) {}\n",
+                   "send with a double / send without (on the caller)", value, at_most,
+                   value <= at_most ? "holds" : "MISSED");
+    }
     if (send_ns >= 0) {
         constexpr double send_target_ns = 100;
         fmt::print("  {:<58} {:>6.1f} ns  (target < {} ns) {}\n", "send on the caller", send_ns,

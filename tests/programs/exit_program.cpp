@@ -1,7 +1,7 @@
 // The child program of tests/exit_test.cpp: leaves work in flight on the global pool and the
 // global dispatcher and returns from main; the very last thing the exit sequence runs prints what
 // was done. argv[1] says which of the two is created first ("pool-first" or "dispatcher-first"),
-// so both orders of their shutdown at exit are exercised.
+// so both orders of their shutdown at exit are exercised; "stepping" runs a message loop instead.
 #include <fmt/format.h>
 #include <atomic>
 #include <cstdio>
@@ -28,9 +28,45 @@ void acquire_and_announce() {
     concert::dispatcher.send(&detector, "frame");
 }
 
+// "stepping": a state machine that steps itself through the global dispatcher, each step sending
+// the next. One chain is under way as main returns, so the dispatcher's shutdown at exit delivers
+// it; a second starts from a static destructor after that shutdown, so it runs inline. Both must
+// iterate: recursion overflowed the stack after about 35,000 steps.
+constexpr int chain_length = 50'000;
+std::atomic<int> steps{0};
+const int machine = 0;
+
+void step(const void*) {
+    if (++steps % chain_length != 0) {
+        concert::dispatcher.send(&machine, "step");
+    }
+}
+
+// Constructed before main, so destroyed after the dispatcher's shutdown at exit.
+struct late_stepper {
+    late_stepper() = default;
+    late_stepper(const late_stepper&) = delete;
+    late_stepper& operator=(const late_stepper&) = delete;
+    ~late_stepper() {
+        if (armed) {
+            concert::dispatcher.send(&machine, "step");
+            fmt::print("steps={}\n", steps.load());
+            std::fflush(stdout);
+        }
+    }
+    bool armed = false;
+};
+late_stepper late;
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "stepping") {
+        concert::dispatcher.subscribe(&machine, "step", step);
+        late.armed = true;
+        concert::dispatcher.send(&machine, "step");
+        return 0;
+    }
     // Registered before the pool and the dispatcher exist, so it runs after both have shut down.
     std::atexit(print_outcome);
     const std::string_view order = argc > 1 ? argv[1] : "pool-first";
