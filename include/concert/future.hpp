@@ -26,7 +26,8 @@ enum class await_outcome { ready, timeout, must_block };
 // Waits cheaply before the caller blocks in the kernel. On a pool worker it runs the pool's queued
 // tasks until `probe` is ready or the deadline passes (so nested waits cannot starve the pool);
 // elsewhere it spins briefly and returns must_block if the future is still not ready.
-await_outcome await(readiness probe, const std::chrono::steady_clock::time_point* deadline);
+CONCERT_API await_outcome await(readiness probe,
+                                const std::chrono::steady_clock::time_point* deadline);
 
 }  // namespace detail
 
@@ -134,7 +135,7 @@ class future {
 };
 
 namespace detail {
-[[noreturn]] void throw_invalid_future(const char* operation);
+[[noreturn]] CONCERT_API void throw_invalid_future(const char* operation);
 }  // namespace detail
 
 template <class T>

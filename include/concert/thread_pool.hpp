@@ -13,7 +13,7 @@
 
 namespace concert {
 
-class thread_pool {
+class CONCERT_API thread_pool {
   public:
     // Starts `threads` workers, named concert-0, concert-1, ...; 0 is std::invalid_argument.
     // Under CONCERT_DISABLE_ASYNC no thread is started: every submit runs inline.
@@ -51,12 +51,12 @@ class thread_pool {
 };
 
 // The global pool, created on first use with default_pool_size() workers.
-thread_pool& default_pool();
+CONCERT_API thread_pool& default_pool();
 
 // 128 (device calls mostly block, so the default pool is sized for blocking work rather than
 // cores), or the value of the environment variable CONCERT_THREADS, read now. A bad value throws
 // std::invalid_argument naming the variable.
-std::size_t default_pool_size();
+CONCERT_API std::size_t default_pool_size();
 
 namespace detail {
 
