@@ -8,6 +8,9 @@ set(CONCERT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/concert)
 install(DIRECTORY include/concert ${CONCERT_GENERATED_INCLUDE_DIR}/concert
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT Development)
 
+# Debian wants the licence as copyright in the package's documentation folder.
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright COMPONENT Development)
+
 install(
   TARGETS concert
   EXPORT concertTargets
