@@ -1,5 +1,6 @@
 // concert::any_sender: one handler for a message whoever sends it. A frame counter listens to the
-// "frame" message of every camera, including cameras created after it subscribed.
+// "frame" message of every camera; its subscription is a member, so a destroyed counter is never
+// called.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,17 +13,28 @@ struct camera {
     void grab() { concert::dispatcher.send(this, "frame"); }
 };
 
-int main() {
-    // [any-sender]
-    int frames = 0;
-    concert::scoped_subscription counting{
-        concert::dispatcher.subscribe(concert::any_sender, "frame", [&frames](const void* sender) {
-            ++frames;
-            std::printf("frame %d from %s\n", frames,
-                        static_cast<const camera*>(sender)->name.c_str());
-        })};
-    // [any-sender]
+// [any-sender]
+class frame_counter {
+  public:
+    // Read after concert::dispatcher.flush(): the handler runs on the delivery thread.
+    int frames() const { return frames_; }
 
+  private:
+    void count(const void* sender) {
+        ++frames_;
+        std::printf("frame %d from %s\n", frames_,
+                    static_cast<const camera*>(sender)->name.c_str());
+    }
+
+    int frames_ = 0;
+    // Last, so that it unsubscribes before the members its handler uses are destroyed.
+    concert::scoped_subscription on_frame_{concert::dispatcher.subscribe(
+        concert::any_sender, "frame", [this](const void* sender) { count(sender); })};
+};
+// [any-sender]
+
+int main() {
+    frame_counter counter;
     std::vector<camera> cameras{{"ccd"}, {"cmos"}};
     for (int round = 0; round < 2; ++round) {
         for (auto& c : cameras) {
@@ -30,5 +42,5 @@ int main() {
         }
     }
     concert::dispatcher.flush();  // every handler call above has finished
-    std::printf("%d frames from %zu cameras\n", frames, cameras.size());
+    std::printf("%d frames from %zu cameras\n", counter.frames(), cameras.size());
 }

@@ -12,7 +12,7 @@ concert::generator<int> generate() {
 
 concert::coroutine<int> consume() {
     for (;;) {
-        int item = co_await concert::receive;
+        int item = co_await concert::receive;  // Python: item = yield
         std::printf("%d\n", item);
     }
 }
