@@ -1,5 +1,5 @@
 # cmake --install: the headers, the libraries, the CMake package (concert::concert and, when
-# GoogleTest was found, concert::gtest_main), pkg-config files, and the CPack Debian package.
+# GoogleTest was found, concert::gtest_main) and pkg-config files.
 # Components: Runtime (the shared library) and Development (everything else).
 include(CMakePackageConfigHelpers)
 
@@ -60,21 +60,3 @@ if(TARGET concert_gtest_main)
   list(APPEND concert_pc_files ${PROJECT_BINARY_DIR}/concert-gtest-main.pc)
 endif()
 install(FILES ${concert_pc_files} DESTINATION ${CONCERT_PKGCONFIG_DIR} COMPONENT Development)
-
-# cpack -G DEB: one development package (headers, library, CMake and pkg-config files).
-set(CPACK_PACKAGE_NAME libconcert-cpp-dev)
-set(CPACK_PACKAGE_VENDOR "concert-cpp")
-set(CPACK_PACKAGE_CONTACT "concert-cpp developers <concert-cpp@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
-set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-set(CPACK_DEB_COMPONENT_INSTALL OFF)
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libfmt-dev, libstdc++-12-dev | libstdc++-dev")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libgtest-dev")
-# A shared build also gets the run-time dependencies of libconcert.so from dpkg-shlibdeps.
-if(BUILD_SHARED_LIBS)
-  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-endif()
-include(CPack)
