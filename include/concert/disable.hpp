@@ -25,6 +25,7 @@ CONCERT_API inline constinit std::atomic<bool> DISABLE{false};
 /// same name): every submit runs inline, with no pool and no thread ever started.
 inline constexpr bool async_compiled_out = true;
 #else
+/// False: the program is built without `CONCERT_DISABLE_ASYNC`, and DISABLE decides at run time.
 inline constexpr bool async_compiled_out = false;
 #endif
 

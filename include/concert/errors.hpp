@@ -14,6 +14,8 @@
 
 #include <concert/export.hpp>
 
+/// concert-cpp: asynchronous execution (pools, futures, async), coroutine pipes and messaging for
+/// instrument control; a port of the helpers of the Python library Concert.
 namespace concert {
 
 /// A future was used without a shared state: default-constructed or moved-from.
