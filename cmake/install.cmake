@@ -32,8 +32,8 @@ if(TARGET concert_gtest_main)
           COMPONENT Development)
 endif()
 
-configure_package_config_file(cmake/concertConfig.cmake.in
-                              ${PROJECT_BINARY_DIR}/concertConfig.cmake INSTALL_DESTINATION ${CONCERT_CMAKE_DIR})
+configure_package_config_file(cmake/concertConfig.cmake.in ${PROJECT_BINARY_DIR}/concertConfig.cmake
+                              INSTALL_DESTINATION ${CONCERT_CMAKE_DIR})
 # While the major version is 0 a minor version may break the API, so 0.2 does not satisfy 0.1.
 if(PROJECT_VERSION_MAJOR EQUAL 0)
   set(concert_compatibility SameMinorVersion)
@@ -42,13 +42,15 @@ else()
 endif()
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/concertConfigVersion.cmake
                                  COMPATIBILITY ${concert_compatibility})
-install(FILES ${PROJECT_BINARY_DIR}/concertConfig.cmake ${PROJECT_BINARY_DIR}/concertConfigVersion.cmake
+install(FILES ${PROJECT_BINARY_DIR}/concertConfig.cmake
+              ${PROJECT_BINARY_DIR}/concertConfigVersion.cmake
         DESTINATION ${CONCERT_CMAKE_DIR} COMPONENT Development)
 
 # pkg-config files relative to their own folder (${pcfiledir}), so that an install with
 # `cmake --install --prefix` elsewhere, or a relocated package, still points at itself.
 set(CONCERT_PKGCONFIG_DIR ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
-file(RELATIVE_PATH CONCERT_PC_PREFIX ${CMAKE_INSTALL_PREFIX}/${CONCERT_PKGCONFIG_DIR} ${CMAKE_INSTALL_PREFIX})
+file(RELATIVE_PATH CONCERT_PC_PREFIX ${CMAKE_INSTALL_PREFIX}/${CONCERT_PKGCONFIG_DIR}
+     ${CMAKE_INSTALL_PREFIX})
 string(REGEX REPLACE "/$" "" CONCERT_PC_PREFIX "${CONCERT_PC_PREFIX}")
 if(CONCERT_DISABLE_ASYNC)
   set(CONCERT_PC_CFLAGS " -DCONCERT_DISABLE_ASYNC")

@@ -24,7 +24,8 @@ rm -rf "$CONCERT_DOXYGEN_DIR"
 mkdir -p "$CONCERT_DOXYGEN_DIR"
 if ! doxygen docs/Doxyfile || [ -s "$CONCERT_DOXYGEN_DIR/warnings.log" ]; then
     cat "$CONCERT_DOXYGEN_DIR/warnings.log" >&2
-    echo "docs: $(wc -l <"$CONCERT_DOXYGEN_DIR/warnings.log") Doxygen warnings (every public name needs a /// comment)" >&2
+    count=$(wc -l <"$CONCERT_DOXYGEN_DIR/warnings.log")
+    echo "docs: $count Doxygen warnings (every public name needs a /// comment)" >&2
     exit 1
 fi
 

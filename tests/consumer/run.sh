@@ -65,8 +65,8 @@ consume find_package -DCONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$prefix"
 step "find_package with a version the package does not have fails"
 for version in 0.2 1.0; do
     mkdir -p "$out/too-new-$version"
-    printf 'cmake_minimum_required(VERSION 3.20)\nproject(too_new LANGUAGES CXX)\nfind_package(concert %s CONFIG REQUIRED)\n' \
-        "$version" >"$out/too-new-$version/CMakeLists.txt"
+    printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(too_new LANGUAGES CXX)' \
+        "find_package(concert $version CONFIG REQUIRED)" >"$out/too-new-$version/CMakeLists.txt"
     if cmake -S "$out/too-new-$version" -B "$out/too-new-$version/build" -DCMAKE_PREFIX_PATH="$prefix" \
         >"$out/too-new-$version.log" 2>&1; then
         echo "find_package(concert $version) succeeded" >&2
