@@ -14,6 +14,7 @@ concert::generator<double> acquire(int frames) {
 }
 
 // A primed consumer holding state across items; at the end of the input it reports.
+// [average]
 concert::coroutine<double> average() {
     double sum = 0;
     int count = 0;
@@ -23,13 +24,16 @@ concert::coroutine<double> average() {
     }
     fmt::print("average of {} frames: {:.1f}\n", count, sum / count);
 }
+// [average]
 
 int main() {
     std::vector<double> written;  // the "disk"; read only after the pipe closed the stage
     concert::counter<double> frames;
+    // [pipe]
     concert::inject(
         acquire(20),
         concert::broadcast(average(), frames, concert::buffered(concert::append_to(written), 64)));
+    // [pipe]
     fmt::print("{} frames acquired, {} written, the last one {}\n", frames.count(), written.size(),
                written.back());
     return written.size() == frames.count() ? 0 : 1;

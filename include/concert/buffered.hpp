@@ -4,7 +4,6 @@
 // DISABLE.
 #pragma once
 
-#include <fmt/format.h>
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -15,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 
@@ -276,8 +276,8 @@ inline constexpr std::size_t max_buffer_capacity = std::size_t{1} << 30;
 template <class T, class Stored, class C>
 std::unique_ptr<stage<T>> make_stage(C&& consumer, std::size_t capacity) {
     if (capacity == 0 || capacity > max_buffer_capacity) {
-        throw std::invalid_argument(fmt::format(
-            "concert::buffered: capacity {} is not from 1 to {}", capacity, max_buffer_capacity));
+        throw std::invalid_argument("concert::buffered: capacity " + std::to_string(capacity) +
+                                    " is not from 1 to " + std::to_string(max_buffer_capacity));
     }
     if (async_disabled()) {
         return std::make_unique<inline_stage<T, Stored>>(std::in_place, std::forward<C>(consumer));

@@ -1,6 +1,7 @@
 // Everything public in concert-cpp.
 #pragma once
 
+#include <concert/version.hpp>
 #include "async.hpp"
 #include "blocking.hpp"
 #include "coroutines.hpp"

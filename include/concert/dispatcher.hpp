@@ -18,6 +18,8 @@
 #include <typeinfo>
 #include <utility>
 
+#include <concert/export.hpp>
+
 namespace concert {
 
 class Dispatcher;
@@ -286,7 +288,7 @@ struct queued_value {
 
 // A handle on one subscription: pass it to Dispatcher::unsubscribe. Copyable; it does not keep the
 // handler alive.
-class subscription {
+class CONCERT_API subscription {
   public:
     subscription() noexcept = default;
 
@@ -305,7 +307,7 @@ class subscription {
 
 // Owns a subscription and unsubscribes it on destruction (with unsubscribe's guarantee: once the
 // destructor has returned, the handler is not running and never runs again).
-class scoped_subscription {
+class CONCERT_API scoped_subscription {
   public:
     scoped_subscription() noexcept = default;
     explicit scoped_subscription(subscription s) noexcept : subscription_(std::move(s)) {}
@@ -334,7 +336,7 @@ class scoped_subscription {
     subscription subscription_;
 };
 
-class Dispatcher {
+class CONCERT_API Dispatcher {
   public:
     // Constant-initialised and cheap: the queue and the delivery thread are created on first use,
     // so a dispatcher (like concert::dispatcher) may be used from any static initialiser.
@@ -478,6 +480,6 @@ class Dispatcher {
 };
 
 // The dispatcher all devices share. Usable from static initialisers and during program exit.
-extern constinit Dispatcher& dispatcher;
+extern CONCERT_API constinit Dispatcher& dispatcher;
 
 }  // namespace concert

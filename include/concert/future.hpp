@@ -24,7 +24,7 @@ using steady_time = std::chrono::steady_clock::time_point;
 // of the pool that queued the state runs it itself when it has not started and there is no
 // deadline; any other wait spins briefly, then sleeps inside a blocking_scope until the completion
 // itself wakes it. Never runs anything else.
-bool await(state_base& state, const steady_time* deadline);
+CONCERT_API bool await(state_base& state, const steady_time* deadline);
 
 // The deadline `timeout` from now; none (wait forever) for a duration too long to represent, such
 // as duration::max().
@@ -54,7 +54,7 @@ std::optional<steady_time> deadline_at(const std::chrono::time_point<Clock, Dura
     return deadline_after(when - now);
 }
 
-[[noreturn]] void throw_invalid_future(const char* operation);
+[[noreturn]] CONCERT_API void throw_invalid_future(const char* operation);
 
 struct future_access;
 

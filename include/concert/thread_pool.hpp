@@ -23,7 +23,7 @@ class thread_pool;
 
 namespace detail {
 // What a pool's tasks record as their owner (see state_base::owner).
-const void* pool_identity(const thread_pool& pool) noexcept;
+CONCERT_API const void* pool_identity(const thread_pool& pool) noexcept;
 
 // Anything but a priority: keeps submit(f, args...) apart from submit(priority, f, args...).
 template <class F>
@@ -38,7 +38,7 @@ concept not_priority = !std::same_as<std::decay_t<F>, priority>;
 // started: a direct call). Spare threads are started when needed, reused, and sleep when idle; at
 // most max_spare_threads of them exist, and past that bound queued work waits for a free slot. All
 // members are thread-safe.
-class thread_pool {
+class CONCERT_API thread_pool {
   public:
     // Spare threads a pool may start beyond its size (Java's ForkJoinPool allows 256 too).
     static constexpr std::size_t default_max_spare_threads = 256;
@@ -103,19 +103,19 @@ class thread_pool {
     struct state;
 
   private:
-    friend const void* detail::pool_identity(const thread_pool& pool) noexcept;
+    friend CONCERT_API const void* detail::pool_identity(const thread_pool& pool) noexcept;
     std::shared_ptr<state> state_;
 };
 
 // The global pool, created on first use with default_pool_size() workers and never destroyed, so
 // that it serves static destructors and the global dispatcher's last deliveries too. At exit it
 // first runs everything queued by then (see docs/asynchronous-execution.md).
-thread_pool& default_pool();
+CONCERT_API thread_pool& default_pool();
 
 // 128 (device calls mostly block, so the default pool is sized for blocking work rather than
 // cores), or the value of the environment variable CONCERT_THREADS, read now. A bad value throws
 // std::invalid_argument naming the variable.
-std::size_t default_pool_size();
+CONCERT_API std::size_t default_pool_size();
 
 namespace detail {
 

@@ -8,6 +8,9 @@
 #include <concert/disable.hpp>
 
 int main(int argc, char** argv) {
+    // Applies CONCERT_DISABLE_ASYNC from the environment now, so that a test saving and restoring
+    // DISABLE never restores a value from before the environment was read.
+    static_cast<void>(concert::async_disabled());
     std::vector<char*> rest;
     for (int i = 0; i < argc; ++i) {
         if (std::string_view(argv[i]) == "--disable-async") {

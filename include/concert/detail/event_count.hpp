@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstdint>
 
+#include <concert/export.hpp>
+
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -149,6 +151,6 @@ class event_count {
 // slot its address hashes to, so no object carries one of its own. A notify may wake waiters of
 // other objects on the same slot; they re-check and sleep again. Defined in the library, so that a
 // shared build and its users share one table.
-event_count& parking_slot(const void* object) noexcept;
+CONCERT_API event_count& parking_slot(const void* object) noexcept;
 
 }  // namespace concert::detail

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Builds and runs the consumer project in tests/consumer every way a user can get concert-cpp:
+#   1. add_subdirectory of the source folder (colliding target names, none of concert-cpp's tests);
+#   2. FetchContent from an archive of the source folder (a file URL: no network);
+#   3. find_package from an install prefix (a shared build: SONAME, exported symbols), and a
+#      find_package asking for versions the package does not have, which must fail;
+#   4. pkg-config against the same prefix;
+#   5. the Debian package made by cpack, installed with apt-get, then removed.
+# Usage: bash tests/consumer/run.sh BUILD_DIR (run as root, or with sudo, for step 5).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source_dir=$PWD
+out=$(realpath -m "${1:-build/consumer}")
+rm -rf "$out"
+mkdir -p "$out"
+export CXX=${CXX:-g++}
+
+step() { echo; echo "=== consumer: $*"; }
+
+# consume NAME [cmake args...]: configures, builds and tests the consumer; exactly its own two tests
+# may be in its ctest.
+consume() {
+    local name=$1
+    shift
+    cmake -S tests/consumer -B "$out/$name" -DCMAKE_BUILD_TYPE=Release "$@" >"$out/$name.log"
+    cmake --build "$out/$name" -j2 >>"$out/$name.log"
+    local tests
+    tests=$(ctest --test-dir "$out/$name" -N | sed -n 's/^Total Tests: //p')
+    if [ "$tests" != 2 ]; then
+        echo "the consumer's ctest has $tests tests, not its own 2" >&2
+        exit 1
+    fi
+    ctest --test-dir "$out/$name" --output-on-failure
+}
+
+step "add_subdirectory"
+consume subdirectory -DCONSUMER_MODE=subdirectory -DCONCERT_LOCATION="$source_dir"
+if cmake --build "$out/subdirectory" --target help | grep -E '(async_test|motors)' | grep -q concert_; then
+    echo "concert-cpp's own tests or examples are in the consumer's build" >&2
+    exit 1
+fi
+
+step "FetchContent from an archive of the source folder"
+tar -C "$source_dir" --exclude=./build --exclude=./.git -czf "$out/concert-cpp.tar.gz" .
+consume fetchcontent -DCONSUMER_MODE=fetchcontent -DCONCERT_LOCATION="$out/concert-cpp.tar.gz"
+
+step "find_package from an install prefix (shared library)"
+prefix=$out/prefix
+cmake -S . -B "$out/shared" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+    -DCONCERT_BUILD_TESTS=OFF -DCONCERT_BUILD_EXAMPLES=OFF >"$out/shared.log"
+cmake --build "$out/shared" -j2 >>"$out/shared.log"
+cmake --install "$out/shared" --prefix "$prefix" >>"$out/shared.log"
+library=$(find "$prefix" -name 'libconcert.so.*.*.*')
+readelf -d "$library" | grep -q "SONAME.*libconcert\.so\.[0-9]" || { echo "unversioned SONAME" >&2; exit 1; }
+# Only the public API, and the concert::detail names that inline header code needs.
+unexpected=$(nm -DC --defined-only "$library" | grep ' concert::detail::' |
+    grep -vE 'concert::detail::(await|throw_invalid_future|environment_read|error_handler_slot)' || true)
+if [ -n "$unexpected" ]; then
+    echo "libconcert.so exports concert::detail names no header needs:" >&2
+    echo "$unexpected" >&2
+    exit 1
+fi
+consume find_package -DCONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$prefix"
+
+step "find_package with a version the package does not have fails"
+for version in 0.2 1.0; do
+    mkdir -p "$out/too-new-$version"
+    printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(too_new LANGUAGES CXX)' \
+        "find_package(concert $version CONFIG REQUIRED)" >"$out/too-new-$version/CMakeLists.txt"
+    if cmake -S "$out/too-new-$version" -B "$out/too-new-$version/build" -DCMAKE_PREFIX_PATH="$prefix" \
+        >"$out/too-new-$version.log" 2>&1; then
+        echo "find_package(concert $version) succeeded" >&2
+        exit 1
+    fi
+    grep -q "compatible with requested version" "$out/too-new-$version.log"
+    echo "find_package(concert $version): refused"
+done
+
+step "pkg-config against the install prefix"
+pkg_dir=$(dirname "$(find "$prefix" -name concert.pc)")
+# shellcheck disable=SC2046
+"$CXX" -std=c++20 -Wall -Wextra tests/consumer/motors.cpp -o "$out/pc-motors" \
+    $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert)
+# shellcheck disable=SC2046
+"$CXX" -std=c++20 -Wall -Wextra tests/consumer/async_test.cpp -o "$out/pc-async_test" \
+    $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert-gtest-main)
+LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-motors" | grep "x at 10, y at 20; stopped 1"
+LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-async_test" --disable-async
+
+step "the Debian package (cpack -G DEB, apt-get install)"
+sudo=()
+[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+cmake -S . -B "$out/deb" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+    -DCONCERT_BUILD_TESTS=OFF -DCONCERT_BUILD_EXAMPLES=OFF >"$out/deb.log"
+cmake --build "$out/deb" -j2 >>"$out/deb.log"
+(cd "$out/deb" && cpack -G DEB >>"$out/deb.log")
+package=$(find "$out/deb" -maxdepth 1 -name 'libconcert-cpp-dev_*.deb')
+dpkg-deb --field "$package" Package Version Depends
+dpkg-deb --field "$package" Depends | grep -q libfmt-dev
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$package" >>"$out/deb.log"
+# The package comes off again however the consumer fares.
+trap 'DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get remove -y -qq libconcert-cpp-dev >>"$out/deb.log"' EXIT
+consume deb-consumer -DCONSUMER_MODE=find_package
+# shellcheck disable=SC2046
+"$CXX" -std=c++20 tests/consumer/motors.cpp -o "$out/deb-pc-motors" $(pkg-config --cflags --libs concert)
+"$out/deb-pc-motors" | grep "x at 10, y at 20; stopped 1"
+
+echo
+echo "=== consumer: every way works"
