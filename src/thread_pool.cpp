@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <concert/detail/event_count.hpp>
@@ -99,7 +100,7 @@ struct thread_pool::state final : detail::blocking_hooks,
     bool idle_locked() const noexcept {
         return active.load(std::memory_order_relaxed) + blocked.load(std::memory_order_relaxed) ==
                    0 &&
-               pending.load() == 0;
+               nodes.load(std::memory_order_relaxed) == 0;
     }
 
     bool exit_locked() const noexcept {
@@ -121,7 +122,6 @@ struct thread_pool::state final : detail::blocking_hooks,
                     "concert::thread_pool: submit after the pool's destruction began");
             }
             push_locked(t, p);
-            pending.fetch_add(1, std::memory_order_relaxed);
         }
         if (spinning.load() == 0 && active.load() < size) {
             wake_one();
@@ -201,6 +201,14 @@ struct thread_pool::state final : detail::blocking_hooks,
         }
     }
 
+    // A queued task was cancelled before it started: an idle thread takes its node out of the
+    // queue, so that queued() and wait_idle() stop counting it.
+    void forget_queued() noexcept {
+        if (spinning.load() == 0 && active.load() < size) {
+            wake_one();
+        }
+    }
+
     void end_blocking() noexcept override {
         std::lock_guard lock(mutex);
         blocked.fetch_sub(1, std::memory_order_relaxed);
@@ -209,9 +217,8 @@ struct thread_pool::state final : detail::blocking_hooks,
 
     // The queues.
     std::mutex mutex;
-    std::array<fifo, 3> queues;           // by priority::low, normal, high
-    std::atomic<std::size_t> nodes{0};    // nodes in the queues (written under mutex)
-    std::atomic<std::size_t> pending{0};  // calls queued and not started
+    std::array<fifo, 3> queues;         // by priority::low, normal, high
+    std::atomic<std::size_t> nodes{0};  // nodes in the queues (written under mutex)
 
     // Slots and threads.
     const std::size_t size;
@@ -237,6 +244,55 @@ struct thread_pool::state final : detail::blocking_hooks,
 };
 
 thread_local thread_pool::state* thread_pool::state::current = nullptr;
+
+namespace {
+
+// The pools that exist, for the few callers that hold only a pool's identity and may outlive it
+// (a cancel or a continuation from another thread): they look it up under this lock, and a pool
+// leaves the set before it can go.
+struct pool_registry {
+    std::mutex mutex;
+    std::unordered_set<const thread_pool::state*> live;
+};
+
+pool_registry& registry() {
+    static auto* instance = new pool_registry;  // never destroyed: pools may outlive statics
+    return *instance;
+}
+
+// Tasks run inline under DISABLE, one at a time: a continuation that finishes another queues it
+// here instead of recursing, and the outermost call on the thread drains the queue.
+struct inline_queue {
+    detail::task* head = nullptr;
+    detail::task* tail = nullptr;
+    bool draining = false;
+};
+thread_local inline_queue inline_runs;
+
+void run_inline(detail::task* t) noexcept {
+    auto& q = inline_runs;
+    t->next = nullptr;
+    (q.tail != nullptr ? q.tail->next : q.head) = t;
+    q.tail = t;
+    if (q.draining) {
+        return;
+    }
+    q.draining = true;
+    while (detail::task* next = q.head) {
+        q.head = next->next;
+        if (q.head == nullptr) {
+            q.tail = nullptr;
+        }
+        if (next->start()) {
+            next->run_and_drop();
+        } else {
+            next->drop();
+        }
+    }
+    q.draining = false;
+}
+
+}  // namespace
 
 void thread_pool::state::work(std::size_t index) {
     name_this_thread(index);
@@ -300,7 +356,6 @@ void thread_pool::state::run_tasks(detail::task* t, std::unique_lock<std::mutex>
     detail::current_blocking_hooks = this;
     for (;;) {
         if (t->start()) {
-            pending.fetch_sub(1, std::memory_order_relaxed);
             t->run_and_drop();
         } else {
             t->drop();  // its waiter ran it
@@ -333,6 +388,10 @@ thread_pool::thread_pool(std::size_t threads, std::size_t max_spare_threads) {
             "concert::thread_pool: the number of threads must be at least 1");
     }
     state_ = std::make_shared<state>(threads, max_spare_threads);
+    {
+        const std::lock_guard lock(registry().mutex);
+        registry().live.insert(state_.get());
+    }
     if constexpr (async_compiled_out) {
         return;
     }
@@ -351,11 +410,17 @@ thread_pool::thread_pool(std::size_t threads, std::size_t max_spare_threads) {
         for (auto& t : started) {
             t.join();
         }
+        const std::lock_guard registry_lock(registry().mutex);
+        registry().live.erase(state_.get());
         throw;
     }
 }
 
 thread_pool::~thread_pool() {
+    {
+        const std::lock_guard lock(registry().mutex);
+        registry().live.erase(state_.get());
+    }
     std::unique_lock lock(state_->mutex);
     state_->stopping = true;
     if (state_->exit_locked()) {
@@ -393,7 +458,7 @@ std::size_t thread_pool::size() const noexcept {
 }
 
 std::size_t thread_pool::queued() const noexcept {
-    return state_->pending.load();
+    return state_->nodes.load();
 }
 
 std::size_t thread_pool::running() const noexcept {
@@ -494,8 +559,7 @@ bool await(state_base& s, const steady_time* deadline) {
     // The very task this worker waits for, not started yet: running it is a direct call. Only
     // without a deadline, which the call could overrun.
     if (deadline == nullptr && pool != nullptr && s.owner() == pool && s.try_start()) {
-        pool->pending.fetch_sub(1, std::memory_order_relaxed);
-        s.run_started();
+        s.run_started();  // its node stays queued until a thread takes it and finds it started
         return true;
     }
     auto budget = clock::duration(waiter_spin);
@@ -521,6 +585,52 @@ bool await(state_base& s, const steady_time* deadline) {
         } else if (!slot.wait_until(key, *deadline)) {
             return s.finished();
         }
+    }
+}
+
+void forget_queued(const void* owner) noexcept {
+    const std::lock_guard lock(registry().mutex);
+    const auto* pool = static_cast<const thread_pool::state*>(owner);
+    if (registry().live.contains(pool)) {
+        const_cast<thread_pool::state*>(pool)->forget_queued();
+    }
+}
+
+void schedule_continuation(task* t, const void* owner, thread_pool* pool) {
+    if (async_disabled()) {
+        run_inline(t);
+        return;
+    }
+    if (pool != nullptr) {
+        pool->enqueue(t, priority::normal);
+        return;
+    }
+    auto* current = thread_pool::state::current;
+    if (owner != nullptr && current == owner) {
+        current->enqueue(t, priority::normal);
+        return;
+    }
+    if (owner != nullptr) {
+        const std::lock_guard lock(registry().mutex);
+        const auto* owning = static_cast<const thread_pool::state*>(owner);
+        if (registry().live.contains(owning)) {
+            const_cast<thread_pool::state*>(owning)->enqueue(t, priority::normal);
+            return;
+        }
+    }
+    default_pool().enqueue(t, priority::normal);
+}
+
+void wait_in_background(state_base* adopted) {
+    adopted->add_ref();
+    try {
+        default_pool().post([adopted] {
+            adopted->adopted_wait(nullptr);
+            adopted->release();
+        });
+    } catch (...) {
+        adopted->release();
+        throw;
     }
 }
 

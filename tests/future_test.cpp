@@ -1,6 +1,8 @@
 // concert::future: done, wait, result, bounded waits, exceptions with their type, interop with std.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <chrono>
 #include <future>
 #include <memory>
@@ -74,10 +76,16 @@ TEST(Future, AValueNotDerivedFromStdExceptionIsRethrownAsIs) {
     }
 }
 
-TEST(Future, DroppingAFailedFutureUnwaitedDoesNotTerminate) {
+TEST(Future, DroppingAFailedFutureUnreadReportsTheFailureAndDoesNotTerminate) {
+    std::atomic<int> reported{0};
+    auto previous = concert::set_error_handler(
+        [&reported](std::exception_ptr, std::string_view) { reported.fetch_add(1); });
     {
         auto dropped = concert::submit([] { throw motor_fault(5); });
     }
+    concert::default_pool().wait_idle();
+    concert::set_error_handler(std::move(previous));
+    EXPECT_EQ(reported.load(), 1);
     // Still alive, and the pool still works.
     EXPECT_EQ(concert::submit([] { return 1; }).result(), 1);
 }

@@ -11,4 +11,5 @@
 #include "future.hpp"
 #include "inline_executor.hpp"
 #include "priority.hpp"
+#include "promise.hpp"
 #include "thread_pool.hpp"

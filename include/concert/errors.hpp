@@ -24,6 +24,19 @@ class invalid_future : public std::logic_error {
     using std::logic_error::logic_error;
 };
 
+/// What a cancelled task's future throws from wait() and result() (see future::cancel), and what
+/// the continuations of a cancelled task see.
+class cancelled : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+/// What the futures of a concert::promise destroyed without a value or an exception throw.
+class broken_promise : public std::logic_error {
+  public:
+    using std::logic_error::logic_error;
+};
+
 /// Work was submitted from outside a pool whose destruction has begun.
 class pool_stopped : public std::runtime_error {
   public:

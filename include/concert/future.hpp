@@ -16,6 +16,8 @@
 
 namespace concert {
 
+class thread_pool;
+
 namespace detail {
 
 using steady_time = std::chrono::steady_clock::time_point;
@@ -58,6 +60,11 @@ std::optional<steady_time> deadline_at(const std::chrono::time_point<Clock, Dura
 
 struct future_access;
 
+// Queues a continuation's task: on `pool` if given; else on the pool `owner` identifies (see
+// state_base::owner) while it lives, or the default pool; inline, one at a time and without
+// recursion, when async is disabled. Throws concert::pool_stopped as submit does.
+CONCERT_API void schedule_continuation(task* t, const void* owner, thread_pool* pool);
+
 }  // namespace detail
 
 // The outcome of a task: a value (or reference, or nothing for void) or an exception. Copies share
@@ -75,13 +82,17 @@ class future {
     // Adopts a standard future: done and ready when it is (a deferred one counts as ready, and
     // waiting runs it). An invalid standard future gives a future with no state.
     future(std::shared_future<T> standard)  // NOLINT(google-explicit-constructor): interop
-        : state_(standard.valid() ? new detail::adopted_state<T>(std::move(standard)) : nullptr) {}
+        : state_(standard.valid() ? new detail::adopted_state<T>(std::move(standard)) : nullptr) {
+        if (state_ != nullptr) {
+            state_->attach_future();
+        }
+    }
     future(std::future<T>&& standard)  // NOLINT(google-explicit-constructor): interop
         : future(standard.valid() ? standard.share() : std::shared_future<T>{}) {}
 
     future(const future& other) noexcept : state_(other.state_) {
         if (state_ != nullptr) {
-            state_->add_ref();
+            state_->attach_future();
         }
     }
     future(future&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
@@ -91,7 +102,7 @@ class future {
     }
     ~future() {
         if (state_ != nullptr) {
-            state_->release();
+            state_->detach_future();
         }
     }
 
@@ -141,11 +152,59 @@ class future {
 
     // Blocks, then gives the task's value (const T& for values, T& for references), or rethrows its
     // exception; may be called any number of times.
-    detail::result_ref_t<T> result() const {
+    detail::result_ref_t<T> result() const& {
         require_state("result");
         block(nullptr);
         return state_->result();
     }
+
+    // std::move(f).result(): blocks, then moves the value out when `f` is the only reader of its
+    // state (no other future, no continuation, no standard future made from it), so move-only
+    // values (a camera frame in a unique_ptr) can be taken; `f` has no state afterwards. Otherwise
+    // a copyable value is copied, and a move-only one is concert::invalid_future, naming why.
+    // Rethrows the task's exception.
+    decltype(auto) result() && {
+        if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
+            return static_cast<const future&>(*this).result();
+        } else {
+            require_state("result");
+            block(nullptr);
+            if (state_->sole_reader()) {
+                const future taken = std::move(*this);
+                return T(taken.state_->take());
+            }
+            if constexpr (std::is_copy_constructible_v<T>) {
+                return T(state_->result());
+            } else {
+                static_cast<void>(state_->result());  // a failure rethrows first
+                throw invalid_future(
+                    "concert::future::result() on an rvalue: the value cannot be moved out while "
+                    "other futures or continuations share it, and it cannot be copied");
+            }
+        }
+    }
+
+    // Cancels the task. Not started yet (a queued task, a continuation waiting for its input, a
+    // promise's future not set): it never runs, wait() and result() throw concert::cancelled, and
+    // its continuations see concert::cancelled; returns true. Running: if its callable takes a
+    // std::stop_token, a stop is requested, and the task decides its outcome; returns false.
+    // Finished: does nothing, returns false. Thread-safe; throws only concert::invalid_future for
+    // a future with no state.
+    bool cancel() const {
+        require_state("cancel");
+        return state_->cancel();
+    }
+
+    // Runs g(value) (g() for future<void>) once this future has finished, and returns the future of
+    // its result; if g returns a concert::future<U>, the result is that future's outcome, as a
+    // future<U>. No thread blocks meanwhile. g runs on the pool that ran this task (the default
+    // pool for a promise's or a standard future's), or on `pool`; inline on the finishing thread's
+    // turn when async is disabled. If this future failed (or was cancelled), g is skipped and the
+    // exception propagates. g is decay-copied. Thread-safe.
+    template <class G>
+    auto then(G&& g) const;
+    template <class G>
+    auto then(thread_pool& pool, G&& g) const;
 
     // Bounded waits: true once the task finished, false at the deadline, within a small margin of
     // it whatever the pool has queued. A duration too long to represent (duration::max()) means
@@ -164,7 +223,9 @@ class future {
 
   private:
     friend struct detail::future_access;
-    explicit future(detail::shared_state<T>* state) noexcept : state_(state) {}
+    explicit future(detail::shared_state<T>* state) noexcept : state_(state) {
+        state_->attach_future();
+    }
 
     void require_state(const char* operation) const {
         if (state_ == nullptr) {
@@ -185,10 +246,14 @@ class future {
 
 namespace detail {
 struct future_access {
-    // Wraps a state whose reference the future takes over.
+    // A future sharing `state`.
     template <class T>
     static future<T> adopt(shared_state<T>* state) noexcept {
         return future<T>(state);
+    }
+    template <class T>
+    static shared_state<T>* state_of(const future<T>& f) noexcept {
+        return f.state_;
     }
 };
 }  // namespace detail
@@ -225,3 +290,5 @@ void wait(Range&& futures) {
 }
 
 }  // namespace concert
+
+#include "detail/continuations.hpp"

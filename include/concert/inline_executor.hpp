@@ -19,9 +19,10 @@ class inline_executor {
     static future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args) {
         using result_type = detail::call_result_t<F, Args...>;
         using call_type =
-            decltype(detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...));
+            decltype(detail::bind_any_call(std::forward<F>(f), std::forward<Args>(args)...));
+        // Finished before anyone could cancel it: a token, if wanted, that never stops.
         auto* state = new detail::task_state<result_type, call_type>(
-            detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...), nullptr, 1);
+            detail::bind_any_call(std::forward<F>(f), std::forward<Args>(args)...), nullptr, 0);
         auto result = detail::future_access::adopt<result_type>(state);
         static_cast<void>(state->try_start());
         state->run_started();
@@ -31,7 +32,7 @@ class inline_executor {
     // Runs f(args...) now; its exception goes to concert's error handler.
     template <class F, class... Args>
     static void post(F&& f, Args&&... args) {
-        auto call = detail::bind_call(std::forward<F>(f), std::forward<Args>(args)...);
+        auto call = detail::bind_any_call(std::forward<F>(f), std::forward<Args>(args)...);
         detail::run_detached(call);
     }
 };

@@ -78,7 +78,9 @@ class CONCERT_API thread_pool {
     template <class F, class... Args>
     void post(priority p, F&& f, Args&&... args);
 
-    // Tasks queued and not started yet.
+    // Tasks queued and not started yet. A task cancelled, or run by its own waiter, before the
+    // pool reached it still counts until a thread takes it out of the queue (at once when a thread
+    // is idle).
     std::size_t queued() const noexcept;
 
     // Tasks started and not finished (including those blocked inside a blocking_scope).
@@ -127,10 +129,10 @@ future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p, F&& f
         return inline_executor::submit(std::forward<F>(f), std::forward<Args>(args)...);
     }
     using result_type = call_result_t<F, Args...>;
-    using call_type = decltype(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
+    using call_type = decltype(bind_any_call(std::forward<F>(f), std::forward<Args>(args)...));
     thread_pool& target = pool != nullptr ? *pool : default_pool();
-    auto* t = new task_state<result_type, call_type>(
-        bind_call(std::forward<F>(f), std::forward<Args>(args)...), pool_identity(target), 2);
+    auto* t = new task_state<result_type, call_type, takes_stop_token_v<F, Args...>>(
+        bind_any_call(std::forward<F>(f), std::forward<Args>(args)...), pool_identity(target), 1);
     auto result = future_access::adopt<result_type>(t);
     target.enqueue(t, p);
     return result;
@@ -142,11 +144,11 @@ void post_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
         inline_executor::post(std::forward<F>(f), std::forward<Args>(args)...);
         return;
     }
-    using call_type = decltype(bind_call(std::forward<F>(f), std::forward<Args>(args)...));
+    using call_type = decltype(bind_any_call(std::forward<F>(f), std::forward<Args>(args)...));
     thread_pool& target = pool != nullptr ? *pool : default_pool();
-    target.enqueue(
-        new detached_task<call_type>(bind_call(std::forward<F>(f), std::forward<Args>(args)...)),
-        p);
+    target.enqueue(new detached_task<call_type>(
+                       bind_any_call(std::forward<F>(f), std::forward<Args>(args)...)),
+                   p);
 }
 
 }  // namespace detail

@@ -1,5 +1,5 @@
 // The state a concert::future shares with whoever completes it: a phase word (pending, running,
-// finished, plus "someone sleeps on it"), a reference count, the value or exception, and the
+// finished, plus "someone sleeps on it"), reference counts, the value or exception, and the
 // continuations to run when it finishes. A submitted task is one allocation: task_state holds the
 // call, the state and the value together, and is also the node the pool queues.
 #pragma once
@@ -8,21 +8,24 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <future>
 #include <memory>
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 
 #include "../blocking.hpp"
+#include "../errors.hpp"
 #include "event_count.hpp"
 #include "task.hpp"
 
 namespace concert::detail {
 
-// Something to do once when a state finishes: fire() then, or drop() if the state is destroyed
+// Something to do once when a state finishes: fire() then, or abandon() if the state is destroyed
 // unfinished. Both consume the node.
 class continuation {
   public:
@@ -31,7 +34,7 @@ class continuation {
     continuation& operator=(const continuation&) = delete;
 
     virtual void fire() noexcept = 0;
-    virtual void drop() noexcept = 0;
+    virtual void abandon() noexcept = 0;
 
     continuation* next = nullptr;
 
@@ -39,6 +42,14 @@ class continuation {
     ~continuation() = default;
 };
 
+// Tells the pool `owner`, if it still exists, that one of its queued tasks was cancelled.
+CONCERT_API void forget_queued(const void* owner) noexcept;
+
+inline constexpr const char* unobserved_failure_origin =
+    "a task whose future was dropped without its failure being read";
+
+// Every publisher of an outcome first takes the state with try_start (a task's runner, a
+// promise's setter, cancel(), a when_all's last input): so an outcome is published exactly once.
 class state_base {
   public:
     state_base(const state_base&) = delete;
@@ -46,8 +57,8 @@ class state_base {
 
     bool finished() const noexcept { return phase(status_.load()) == phase_finished; }
 
-    // Takes the pending call for the caller, who must then run it (run_started). False when it
-    // has started already or there is no call.
+    // Takes the pending state for the caller, who must then publish an outcome. False when it
+    // has been taken already.
     bool try_start() noexcept {
         auto s = status_.load(std::memory_order_relaxed);
         while (phase(s) == phase_pending) {
@@ -58,18 +69,65 @@ class state_base {
         return false;
     }
 
-    // Runs the call taken with try_start and publishes its outcome.
+    // Runs the call taken with try_start and publishes its outcome (states with a call).
     virtual void run_started() noexcept {}
 
     // The pool that queued this state's call, so that a worker of that pool waiting for it may run
     // it itself while it has not started; null for states without a queued call.
     const void* owner() const noexcept { return owner_; }
 
+    // Internal references (a queue, a promise, a continuation list); the futures together hold
+    // one more.
     void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     void release() noexcept {
         if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            report_if_unobserved();
             delete this;
         }
+    }
+
+    // A future starts or stops sharing the state.
+    void attach_future() noexcept {
+        if (futures_.fetch_add(1, std::memory_order_relaxed) == 0) {
+            add_ref();
+        }
+    }
+    void detach_future() noexcept {
+        if (futures_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            release();
+        }
+    }
+
+    // True when the caller's future is the only reader of the value: no other future, no
+    // continuation, no standard future made from it.
+    bool sole_reader() const noexcept {
+        return futures_.load(std::memory_order_acquire) == 1 &&
+               !had_continuations_.load(std::memory_order_acquire) && !adopted_;
+    }
+
+    // A future or a continuation reads (or read) the outcome.
+    bool has_readers() const noexcept {
+        return futures_.load(std::memory_order_acquire) != 0 ||
+               had_continuations_.load(std::memory_order_acquire);
+    }
+
+    // Somebody saw the outcome (wait, result, then, when_all, when_any): a failure is not reported.
+    void mark_observed() const noexcept { observed_.store(true, std::memory_order_relaxed); }
+
+    // Not started yet: it never runs, and finishes with concert::cancelled (true). Running: asks a
+    // task that takes a std::stop_token to stop (false). Finished: nothing (false).
+    bool cancel() noexcept {
+        if (try_start()) {
+            abandon_call();
+            if (owner_ != nullptr) {
+                forget_queued(owner_);
+            }
+            return true;
+        }
+        if (!finished()) {
+            request_stop();
+        }
+        return false;
     }
 
     // Announces a sleeping waiter (finish() then wakes the parking slot); false if finished.
@@ -87,6 +145,7 @@ class state_base {
 
     // Queues `c` to fire when the state finishes; false (keeping `c` the caller's) if it has.
     bool add_continuation(continuation* c) noexcept {
+        had_continuations_.store(true, std::memory_order_release);
         auto* head = continuations_.load(std::memory_order_acquire);
         do {
             if (head == closed()) {
@@ -105,8 +164,8 @@ class state_base {
         return false;
     }
 
-    // Meaningful once finished.
-    const std::exception_ptr& error() const noexcept { return error_; }
+    // Once finished: the exception, or null.
+    virtual std::exception_ptr failure() const noexcept { return error_; }
 
   protected:
     state_base(std::uint32_t refs, const void* owner, bool adopted) noexcept
@@ -115,12 +174,12 @@ class state_base {
     virtual ~state_base() {
         auto* c = continuations_.load(std::memory_order_acquire);
         while (c != nullptr && c != closed()) {
-            std::exchange(c, c->next)->drop();
+            std::exchange(c, c->next)->abandon();
         }
     }
 
     // Publishes the outcome: wakes the sleepers, then fires the continuations in the order they
-    // were added. The caller holds a reference, so the state outlives this call.
+    // were added. The caller took the state with try_start and holds a reference.
     void finish() noexcept {
         if ((status_.exchange(phase_finished) & waiting_bit) != 0) {
             parking_slot(this).notify_all();
@@ -135,6 +194,14 @@ class state_base {
         }
     }
 
+    // cancel() took the state before its call started: drop the call, publish cancelled.
+    virtual void abandon_call() noexcept {
+        error_ = std::make_exception_ptr(concert::cancelled("concert: the task was cancelled"));
+        finish();
+    }
+
+    virtual void request_stop() noexcept {}
+
     std::exception_ptr error_;
 
   private:
@@ -148,8 +215,26 @@ class state_base {
     // The list's end marker once finished: an address no continuation has.
     continuation* closed() noexcept { return reinterpret_cast<continuation*>(&continuations_); }
 
+    // A failure nobody read goes to the error handler, once, when the last holder lets go
+    // (whichever came last: the task failing or its last future going). A cancellation was asked
+    // for, so it is no news.
+    void report_if_unobserved() noexcept {
+        if (!error_ || observed_.load(std::memory_order_relaxed)) {
+            return;
+        }
+        try {
+            std::rethrow_exception(error_);
+        } catch (const concert::cancelled&) {
+        } catch (...) {
+            report_error(error_, unobserved_failure_origin);
+        }
+    }
+
     std::atomic<std::uint32_t> status_{phase_pending};
     std::atomic<std::uint32_t> refs_;
+    std::atomic<std::uint32_t> futures_{0};
+    mutable std::atomic<bool> observed_{false};
+    std::atomic<bool> had_continuations_{false};
     std::atomic<continuation*> continuations_{nullptr};
     const void* const owner_;
     const bool adopted_;
@@ -189,12 +274,13 @@ using result_ref_t = typename result_ref<T>::type;
 template <class T>
 class shared_state : public state_base {
   public:
-    // The outcome, once finished: the value, or the exception rethrown.
+    // The outcome, once finished: the value, or the exception rethrown (which counts as seen).
     result_ref_t<T> result() const {
         if (adopted()) [[unlikely]] {
             return adopted_result();
         }
         if (error_) {
+            mark_observed();
             std::rethrow_exception(error_);
         }
         if constexpr (std::is_reference_v<T>) {
@@ -202,6 +288,15 @@ class shared_state : public state_base {
         } else if constexpr (!std::is_void_v<T>) {
             return storage_.value;
         }
+    }
+
+    // Moves the value out, or rethrows; only for the sole reader (see sole_reader).
+    T take() requires(!std::is_void_v<T> && !std::is_reference_v<T>) {
+        if (error_) {
+            mark_observed();
+            std::rethrow_exception(error_);
+        }
+        return std::move(storage_.value);
     }
 
     // A standard shared future of the same outcome, made on the first request and kept.
@@ -218,7 +313,7 @@ class shared_state : public state_base {
         delete standard_.load(std::memory_order_acquire);
     }
 
-    // Called once, by whoever runs the call.
+    // Called once, by whoever took the state with try_start.
     template <class... Args>
     void set_value(Args&&... args) {
         ::new (static_cast<void*>(std::addressof(storage_.value)))
@@ -230,6 +325,30 @@ class shared_state : public state_base {
     void set_exception(std::exception_ptr e) noexcept {
         error_ = std::move(e);
         finish();
+    }
+
+    // Publishes what `call` returns or throws. `before_publishing` runs first either way (a task
+    // destroys its callable there, so that no waiter races with its destructor).
+    template <class Call, class Before>
+    void set_from(Call&& call, Before&& before_publishing) noexcept {
+        try {
+            if constexpr (std::is_void_v<T>) {
+                std::forward<Call>(call)();
+                before_publishing();
+                set_value();
+            } else if constexpr (std::is_reference_v<T>) {
+                T value = std::forward<Call>(call)();
+                before_publishing();
+                set_value(std::addressof(value));
+            } else {
+                T value = std::forward<Call>(call)();
+                before_publishing();
+                set_value(std::move(value));
+            }
+        } catch (...) {
+            before_publishing();
+            set_exception(std::current_exception());
+        }
     }
 
     virtual result_ref_t<T> adopted_result() const {
@@ -276,7 +395,7 @@ class shared_state<T>::bridge final : public continuation {
         }
         delete this;
     }
-    void drop() noexcept override { delete this; }
+    void abandon() noexcept override { delete this; }
 
   private:
     ~bridge() = default;
@@ -285,6 +404,7 @@ class shared_state<T>::bridge final : public continuation {
 
 template <class T>
 std::shared_future<T> shared_state<T>::standard() {
+    mark_observed();  // the standard future carries the exception on
     if (adopted()) {
         return adopted_standard();
     }
@@ -295,7 +415,7 @@ std::shared_future<T> shared_state<T>::standard() {
     auto made = std::make_unique<std::shared_future<T>>(link->promise.get_future().share());
     std::shared_future<T>* expected = nullptr;
     if (!standard_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel)) {
-        link->drop();
+        link->abandon();
         return *expected;
     }
     std::shared_future<T> result = *made.release();
@@ -305,9 +425,22 @@ std::shared_future<T> shared_state<T>::standard() {
     return result;
 }
 
+// Where a task_state keeps its stop source: nowhere for calls that take no token.
+template <bool Stoppable>
+struct stop_slot {
+    static std::stop_token token() noexcept { return {}; }
+    static void request_stop() noexcept {}
+};
+template <>
+struct stop_slot<true> {
+    std::stop_source source;
+    std::stop_token token() const noexcept { return source.get_token(); }
+    void request_stop() noexcept { source.request_stop(); }
+};
+
 // A submitted call and its future's state in one allocation; the pool queues it as a task. It
-// starts with a reference for the queue and one for the future.
-template <class T, class Call>
+// starts with one internal reference, the queue's (none when run inline at once).
+template <class T, class Call, bool Stoppable = false>
 class task_state final : public shared_state<T>, public task {
   public:
     task_state(Call&& call, const void* owner, std::uint32_t refs)
@@ -320,31 +453,27 @@ class task_state final : public shared_state<T>, public task {
     }
     void drop() noexcept override { state_base::release(); }
 
-    // The call (and what it captured) is destroyed before the outcome is published, so a waiter
-    // never races with its destructors.
     void run_started() noexcept override {
-        try {
-            if constexpr (std::is_void_v<T>) {
-                (*call_)();
-                call_.reset();
-                this->set_value();
-            } else if constexpr (std::is_reference_v<T>) {
-                T value = (*call_)();
-                call_.reset();
-                this->set_value(std::addressof(value));
+        const auto invoke = [this]() -> decltype(auto) {
+            if constexpr (std::is_invocable_v<Call&, std::stop_token>) {
+                return (*call_)(stop_.token());  // one that never stops unless Stoppable
             } else {
-                T value = (*call_)();
-                call_.reset();
-                this->set_value(std::move(value));
+                return (*call_)();
             }
-        } catch (...) {
-            call_.reset();
-            this->set_exception(std::current_exception());
-        }
+        };
+        this->set_from(invoke, [this]() noexcept { call_.reset(); });
     }
+
+  protected:
+    void abandon_call() noexcept override {
+        call_.reset();
+        state_base::abandon_call();
+    }
+    void request_stop() noexcept override { stop_.request_stop(); }
 
   private:
     std::optional<Call> call_;
+    [[no_unique_address]] stop_slot<Stoppable> stop_;
 };
 
 // A standard future adopted by a concert::future: finished when it is ready (a deferred one counts
@@ -353,7 +482,7 @@ template <class T>
 class adopted_state final : public shared_state<T> {
   public:
     explicit adopted_state(std::shared_future<T> standard)
-        : shared_state<T>(1, nullptr, true), standard_(std::move(standard)) {}
+        : shared_state<T>(0, nullptr, true), standard_(std::move(standard)) {}
 
     bool adopted_ready() noexcept override {
         if (standard_.wait_for(std::chrono::seconds(0)) == std::future_status::timeout) {
@@ -376,6 +505,15 @@ class adopted_state final : public shared_state<T> {
         return true;
     }
 
+    std::exception_ptr failure() const noexcept override {
+        try {
+            static_cast<void>(standard_.get());
+        } catch (...) {
+            return std::current_exception();
+        }
+        return nullptr;
+    }
+
   private:
     void mark_finished() noexcept {
         if (this->try_start()) {
@@ -387,6 +525,42 @@ class adopted_state final : public shared_state<T> {
     std::shared_future<T> adopted_standard() const override { return standard_; }
 
     std::shared_future<T> standard_;
+};
+
+// The state behind a concert::promise, and behind when_all and when_any: no call, an outcome
+// published from outside.
+template <class T>
+class value_state : public shared_state<T> {
+  public:
+    explicit value_state(std::uint32_t refs) noexcept : shared_state<T>(refs, nullptr) {}
+
+    // False when the state was taken already (satisfied, or cancelled).
+    // The value is made before the state is taken, so a throwing copy leaves it unsatisfied.
+    template <class... Args>
+    bool publish_value(Args&&... args) {
+        std::optional<typename stored_as<T>::type> value;
+        value.emplace(std::forward<Args>(args)...);
+        if (!this->try_start()) {
+            return false;
+        }
+        this->set_value(std::move(*value));
+        return true;
+    }
+
+    bool publish_exception(std::exception_ptr e) noexcept {
+        if (!this->try_start()) {
+            return false;
+        }
+        this->set_exception(std::move(e));
+        return true;
+    }
+
+    // For an outcome published later by whoever took the state already (then's unwrapping).
+    template <class... Args>
+    void complete_value(Args&&... args) {
+        this->set_value(std::forward<Args>(args)...);
+    }
+    void complete_exception(std::exception_ptr e) noexcept { this->set_exception(std::move(e)); }
 };
 
 }  // namespace concert::detail

@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <functional>
+#include <stop_token>
 #include <type_traits>
 #include <utility>
 
@@ -21,8 +22,46 @@ auto bind_call(F&& f, Args&&... args) {
     };
 }
 
+// The same for a callable that takes a std::stop_token first: the call passes the token it is
+// given.
 template <class F, class... Args>
-using call_result_t = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+auto bind_stoppable_call(F&& f, Args&&... args) {
+    return [fn = std::forward<F>(f),
+            ... bound = std::forward<Args>(args)](std::stop_token token) mutable -> decltype(auto) {
+        return std::invoke(std::move(fn), std::move(token), std::move(bound)...);
+    };
+}
+
+// A callable submitted with its arguments may take a std::stop_token first: the pool passes one,
+// and cancel() on its running future requests the stop. Only when it cannot be called without.
+template <class F, class... Args>
+inline constexpr bool takes_stop_token_v =
+    std::is_invocable_v<std::decay_t<F>, std::stop_token, std::decay_t<Args>...> &&
+    !std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>;
+
+template <class F, class... Args>
+struct call_result {
+    using type = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
+};
+template <class F, class... Args>
+requires takes_stop_token_v<F, Args...>
+struct call_result<F, Args...> {
+    using type = std::invoke_result_t<std::decay_t<F>, std::stop_token, std::decay_t<Args>...>;
+};
+
+// What f(args...) returns (f(token, args...) for a callable that takes a stop token).
+template <class F, class... Args>
+using call_result_t = typename call_result<F, Args...>::type;
+
+// The bound call of either kind.
+template <class F, class... Args>
+auto bind_any_call(F&& f, Args&&... args) {
+    if constexpr (takes_stop_token_v<F, Args...>) {
+        return bind_stoppable_call(std::forward<F>(f), std::forward<Args>(args)...);
+    } else {
+        return bind_call(std::forward<F>(f), std::forward<Args>(args)...);
+    }
+}
 
 // The unit a pool queues. The pool calls start() once it took the node: true means the call is its
 // to run, and then run_and_drop() runs it and lets go of the node; false means somebody else
@@ -49,7 +88,11 @@ inline constexpr const char* detached_task_origin = "a fire-and-forget task";
 template <class Call>
 void run_detached(Call& call) noexcept {
     try {
-        call();
+        if constexpr (std::is_invocable_v<Call&, std::stop_token>) {
+            call(std::stop_token{});  // nobody can cancel a task without a future
+        } else {
+            call();
+        }
     } catch (...) {
         report_error(std::current_exception(), detached_task_origin);
     }

@@ -1,0 +1,92 @@
+// concert::promise<T>: completes concert::futures from outside any pool, such as a device SDK's
+// callback or a Tango reply.
+#pragma once
+
+#include <exception>
+#include <future>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "detail/shared_state.hpp"
+#include "future.hpp"
+
+namespace concert {
+
+/// The writing end of a future's state. Move-only. get_future() may be called any number of
+/// times; every future it returns shares the one outcome. set_value and set_exception publish it
+/// once: a second time (or after the future was cancelled) they throw std::future_error
+/// (promise_already_satisfied), and on a moved-from promise std::future_error (no_state). A promise
+/// destroyed unset makes its futures throw concert::broken_promise. Thread-safe: different threads
+/// may call get_future, set_value and the futures' members at once.
+template <class T>
+class promise {
+  public:
+    /// A promise with a fresh state; throws std::bad_alloc.
+    promise() : state_(new detail::value_state<T>(1)) {}
+
+    promise(promise&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    promise& operator=(promise&& other) noexcept {
+        promise(std::move(other)).swap(*this);
+        return *this;
+    }
+    promise(const promise&) = delete;
+    promise& operator=(const promise&) = delete;
+
+    /// Breaks the promise if it was not set: its futures then throw concert::broken_promise.
+    ~promise() {
+        if (state_ != nullptr) {
+            const bool read = state_->has_readers();
+            if (state_->publish_exception(std::make_exception_ptr(broken_promise(
+                    "concert::promise destroyed without a value or an exception"))) &&
+                !read) {
+                state_->mark_observed();  // nobody to tell: not worth a report
+            }
+            state_->release();
+        }
+    }
+
+    /// A future of the promised outcome.
+    future<T> get_future() const { return detail::future_access::adopt<T>(require_state()); }
+
+    /// Publishes the value (constructed from `args`; for promise<T&> the reference, for
+    /// promise<void> nothing). Wakes the waiters and fires the continuations on this thread's turn.
+    template <class... Args>
+    void set_value(Args&&... args) {
+        bool published = false;
+        if constexpr (std::is_reference_v<T>) {
+            static_assert(sizeof...(Args) == 1, "promise<T&>::set_value takes one T&");
+            published = require_state()->publish_value(std::addressof(args)...);
+        } else {
+            published = require_state()->publish_value(std::forward<Args>(args)...);
+        }
+        if (!published) {
+            throw std::future_error(std::future_errc::promise_already_satisfied);
+        }
+    }
+
+    /// Publishes the exception `error` (a null one is std::invalid_argument).
+    void set_exception(std::exception_ptr error) {
+        if (!error) {
+            throw std::invalid_argument("concert::promise::set_exception: a null exception_ptr");
+        }
+        if (!require_state()->publish_exception(std::move(error))) {
+            throw std::future_error(std::future_errc::promise_already_satisfied);
+        }
+    }
+
+    /// Exchanges the states of two promises.
+    void swap(promise& other) noexcept { std::swap(state_, other.state_); }
+
+  private:
+    detail::value_state<T>* require_state() const {
+        if (state_ == nullptr) {
+            throw std::future_error(std::future_errc::no_state);
+        }
+        return state_;
+    }
+
+    detail::value_state<T>* state_;
+};
+
+}  // namespace concert
