@@ -27,14 +27,16 @@ inline thread_local blocking_hooks* current_blocking_hooks = nullptr;
 
 }  // namespace detail
 
-// An RAII guard around a call that blocks. Inside a pool's task, the pool hands the task's place to
-// another thread for as long as the scope lasts: queued work keeps running, and the number of
-// threads taking queued work stays at the pool's size. When the scope ends the task goes on at
-// once (briefly one thread over the pool's size, until some task finishes). Anywhere else (a thread
-// of no pool, or a scope nested in another) it does nothing and costs one thread-local read.
-// Never throws. Not copyable; use it on the thread that created it.
+/// An RAII guard around a call that blocks. Inside a pool's task, the pool hands the task's place
+/// to another thread for as long as the scope lasts: queued work keeps running, and the number of
+/// threads taking queued work stays at the pool's size. When the scope ends the task goes on at
+/// once (briefly one thread over the pool's size, until some task finishes). Anywhere else (a
+/// thread of no pool, or a scope nested in another) it does nothing and costs one thread-local
+/// read. Never throws. Not copyable; use it on the thread that created it.
 class blocking_scope {
   public:
+    /// Begins the scope: tells the current thread's pool, if any, that the task blocks. Never
+    /// throws.
     blocking_scope() noexcept : hooks_(detail::current_blocking_hooks) {
         if (hooks_ != nullptr) {
             detail::current_blocking_hooks = nullptr;
@@ -42,6 +44,7 @@ class blocking_scope {
         }
     }
 
+    /// Ends the scope: the task goes on as one of the pool's again. Never throws.
     ~blocking_scope() {
         if (hooks_ != nullptr) {
             hooks_->end_blocking();
@@ -49,8 +52,11 @@ class blocking_scope {
         }
     }
 
+    ///@{
+    /// Not copyable.
     blocking_scope(const blocking_scope&) = delete;
     blocking_scope& operator=(const blocking_scope&) = delete;
+    ///@}
 
   private:
     detail::blocking_hooks* hooks_;

@@ -287,21 +287,27 @@ std::unique_ptr<stage<T>> make_stage(C&& consumer, std::size_t capacity) {
 
 }  // namespace detail
 
-// The consumer of a buffered stage (made by concert::buffered). send() returns at once unless the
-// queue is full, then it waits (back-pressure: nothing is dropped). Closing delivers everything
-// queued and joins the thread. One thread sends at a time, as with any consumer.
+/// The consumer of a buffered stage (made by concert::buffered). send() returns at once unless the
+/// queue is full, then it waits (back-pressure: nothing is dropped). Closing delivers everything
+/// queued and joins the thread. One thread sends at a time, as with any consumer: not thread-safe,
+/// though its consumer runs on the stage's own thread (inline on the sender's under DISABLE).
 template <class T>
 class buffered_stage {
   public:
+    /// The type of the items it takes.
     using item_type = T;
 
-    // Made by concert::buffered, which picks `Stored`: a reference to a consumer the caller keeps,
-    // or the consumer's type when the stage takes it over.
+    /// Made by concert::buffered, which picks `Stored`: a reference to a consumer the caller keeps,
+    /// or the consumer's type when the stage takes it over. Throws std::invalid_argument for a
+    /// capacity not from 1 to 2^30, std::system_error if the thread cannot start, std::bad_alloc,
+    /// and what storing the consumer throws.
     template <class Stored, class C>
     buffered_stage(std::in_place_type_t<Stored> /*how*/, C&& consumer, std::size_t capacity)
         : stage_(detail::make_stage<T, Stored>(std::forward<C>(consumer), capacity)) {}
 
+    /// Takes over `other`'s stage, leaving `other` closed. Never throws.
     buffered_stage(buffered_stage&& other) noexcept = default;
+    /// Closes this stage as the destructor does, then takes over `other`'s. Never throws.
     buffered_stage& operator=(buffered_stage&& other) noexcept {
         if (this != &other) {
             finish_and_report();
@@ -310,20 +316,21 @@ class buffered_stage {
         }
         return *this;
     }
-    // Closes the stage; the consumer's exception, which a destructor cannot throw, goes to
-    // concert's error handler. Call close() to receive it instead.
+    /// Closes the stage; the consumer's exception, which a destructor cannot throw, goes to
+    /// concert's error handler. Call close() to receive it instead. Never throws.
     ~buffered_stage() { finish_and_report(); }
 
-    // Queues `item` for the consumer. Rethrows the consumer's exception if it failed meanwhile
-    // (the stage is then finished); throws concert::consumer_finished after that or after close().
+    /// Queues `item` for the consumer. Rethrows the consumer's exception if it failed meanwhile
+    /// (the stage is then finished); throws concert::consumer_finished after that or after close().
     void send(T&& item) { push(std::move(item)); }
+    /// Queues a copy of `item`, as send(T&&) does; also throws what copying it throws.
     void send(const T& item) requires std::copy_constructible<T> { push(T(item)); }
 
-    // True once the stage was closed or its consumer failed.
+    /// True once the stage was closed or its consumer failed. Never throws.
     bool done() const noexcept { return !stage_ || failed_ || stage_->failed(); }
 
-    // Delivers everything queued, joins the thread, and rethrows the consumer's exception if it
-    // failed and no send() rethrew it. Closing again does nothing.
+    /// Delivers everything queued, joins the thread, and rethrows the consumer's exception if it
+    /// failed and no send() rethrew it. Closing again does nothing.
     void close() {
         if (!stage_) {
             return;
@@ -360,8 +367,10 @@ class buffered_stage {
     bool failed_ = false;
 };
 
-// Runs `consumer` behind a queue of `capacity` items (from 1 to 2^30; else std::invalid_argument).
-// The item type is `T` when given, else the one the consumer tells (see consumer_item_t).
+/// Runs `consumer` behind a queue of `capacity` items (from 1 to 2^30; else std::invalid_argument).
+/// The item type is `T` when given, else the one the consumer tells (see consumer_item_t). Also
+/// throws std::system_error if the stage's thread cannot start, std::bad_alloc, and what storing
+/// the consumer throws; thread-safe (the stage it returns is used by one thread at a time).
 template <class T = void, class C>
 requires detail::item_known<T, C> && consumer_of<C, detail::chosen_item_t<T, C>>
     buffered_stage<detail::chosen_item_t<T, C>> buffered(C&& consumer, std::size_t capacity) {

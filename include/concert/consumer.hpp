@@ -108,12 +108,15 @@ struct item_type_from<Cs...> {
 
 }  // namespace detail
 
-// The type of item `C` takes, for consumers that tell it (see detail::item_of); functions that
-// build pipes use it so that `concert::buffered([](int x) {...}, 64)` needs no explicit item type.
+/// The type of item `C` takes, for consumers that tell it: its `item_type`, or the parameter of a
+/// callable with a single, non-template call operator (a lambda `[](int x) {...}`, a function).
+/// Functions that build pipes use it so that `concert::buffered([](int x) {...}, 64)` needs no
+/// explicit item type. A compile-time type: nothing throws, nothing to share between threads.
 template <class C>
 using consumer_item_t = typename detail::item_of<std::remove_cvref_t<C>>::type;
 
-// `C` can consume items of type `T`: it has `send(T)`, or it is callable with a `T`.
+/// `C` can consume items of type `T`: it has `send(T)`, or it is callable with a `T`. A
+/// compile-time check: nothing throws, nothing to share between threads.
 template <class C, class T>
 concept consumer_of =
     detail::has_send<std::remove_reference_t<C>, T> || std::invocable < std::remove_reference_t<C>

@@ -14,30 +14,47 @@
 
 namespace concert {
 
-// `T item = co_await concert::receive;` in a concert::coroutine<T> waits for the next item (the
-// C++ spelling of Python's `item = yield`).
+/// `T item = co_await concert::receive;` in a `concert::coroutine<T>` waits for the next item (the
+/// C++ spelling of Python's `item = yield`). The wait throws only what moving the item throws; a
+/// closed consumer waiting here is destroyed where it waits.
 struct receive_t {
+    /// Makes the tag; use the constant concert::receive. Never throws; thread-safe.
     explicit constexpr receive_t() noexcept = default;
 };
+/// The tag to `co_await` for the next item (see receive_t). A constant: thread-safe.
 inline constexpr receive_t receive{};
 
-// `std::optional<T> item = co_await concert::receive_or_end;` also learns of the end of the input:
-// it gives std::nullopt once the consumer is closed, so the consumer can finish its work (flush a
-// result, close what it feeds) and rethrow what that raises.
+/// `std::optional<T> item = co_await concert::receive_or_end;` also learns of the end of the
+/// input: it gives std::nullopt once the consumer is closed, so the consumer can finish its work
+/// (flush a result, close what it feeds) and rethrow what that raises. The wait throws only what
+/// moving the item throws.
 struct receive_or_end_t {
+    /// Makes the tag; use the constant concert::receive_or_end. Never throws; thread-safe.
     explicit constexpr receive_or_end_t() noexcept = default;
 };
+/// The tag to `co_await` for the next item or the end of the input (see receive_or_end_t). A
+/// constant: thread-safe.
 inline constexpr receive_or_end_t receive_or_end{};
 
+/// The return type of a primed consumer coroutine, which takes items with
+/// `co_await concert::receive` (or concert::receive_or_end) and is fed with send().
+///
+/// Move-only. Not thread-safe: one thread at a time sends to it or closes it, as with any consumer,
+/// and the consumer's body runs on that thread.
 template <class T>
 class coroutine {
     static_assert(std::is_object_v<T> && std::is_same_v<T, std::remove_cv_t<T>>,
                   "concert::coroutine<T>: T is the item's type, not a reference or const type");
 
   public:
+    /// The type of the items it takes.
     using item_type = T;
     class promise_type;
+    /// @cond
+    /// The handle of the coroutine's frame, which the coroutine owns. Left out of the API
+    /// reference, as promise_type is (its type names promise_type, which Sphinx could not resolve).
     using handle_type = std::coroutine_handle<promise_type>;
+    /// @endcond
 
     class promise_type {
       public:
@@ -90,8 +107,12 @@ class coroutine {
         std::exception_ptr error_;
     };
 
+    /// An empty coroutine, already done(): send() throws concert::consumer_finished. Never throws.
     coroutine() noexcept = default;
+    /// Takes over `other`'s consumer, leaving `other` empty. Never throws.
     coroutine(coroutine&& other) noexcept : consumer_(std::exchange(other.consumer_, nullptr)) {}
+    /// Destroys this consumer as the destructor does, then takes over `other`'s, leaving `other`
+    /// empty. Never throws.
     coroutine& operator=(coroutine&& other) noexcept {
         if (this != &other) {
             release();
@@ -99,25 +120,26 @@ class coroutine {
         }
         return *this;
     }
-    // Destroys the consumer where it waits (its locals are destroyed). An exception it raised that
-    // nobody received goes to concert's error handler.
+    /// Destroys the consumer where it waits (its locals are destroyed). An exception it raised that
+    /// nobody received goes to concert's error handler. Never throws.
     ~coroutine() { release(); }
 
-    // Resumes the consumer with `item` and returns once it waits for the next one. The consumer's
-    // exception propagates from here, and the consumer is then finished. Sending to a finished,
-    // closed or moved-from consumer throws concert::consumer_finished.
+    /// Resumes the consumer with `item` and returns once it waits for the next one. The consumer's
+    /// exception propagates from here, and the consumer is then finished. Sending to a finished,
+    /// closed or moved-from consumer throws concert::consumer_finished.
     void send(T&& item) { resume_with(std::addressof(item)); }
+    /// Sends a copy of `item`, as send(T&&) does; also throws what copying it throws.
     void send(const T& item) requires std::copy_constructible<T> {
         T copy(item);
         resume_with(std::addressof(copy));
     }
 
-    // True once the consumer returned, threw, or was closed or moved from.
+    /// True once the consumer returned, threw, or was closed or moved from. Never throws.
     bool done() const noexcept { return !consumer_ || consumer_.done(); }
 
-    // Ends the input, as Python's close(): a consumer waiting in receive_or_end gets std::nullopt
-    // and runs on; one waiting in receive is destroyed where it waits. Rethrows an exception the
-    // consumer raised that nobody received. Closing again does nothing.
+    /// Ends the input, as Python's close(): a consumer waiting in receive_or_end gets std::nullopt
+    /// and runs on; one waiting in receive is destroyed where it waits. Rethrows an exception the
+    /// consumer raised that nobody received. Closing again does nothing.
     void close() {
         if (!consumer_) {
             return;

@@ -10,11 +10,11 @@
 
 namespace concert {
 
-// Runs every call inline. Its members are static and thread-safe; they throw only what copying the
-// callable or allocating the state throws (the call's own exception lands in the future).
+/// Runs every call inline. Its members are static and thread-safe; they throw only what copying
+/// the callable or allocating the state throws (the call's own exception lands in the future).
 class inline_executor {
   public:
-    // Runs f(args...) now and returns its finished future.
+    /// Runs f(args...) now and returns its finished future.
     template <class F, class... Args>
     static future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args) {
         using result_type = detail::call_result_t<F, Args...>;
@@ -29,7 +29,7 @@ class inline_executor {
         return result;
     }
 
-    // Runs f(args...) now; its exception goes to concert's error handler.
+    /// Runs f(args...) now; its exception goes to concert's error handler.
     template <class F, class... Args>
     static void post(F&& f, Args&&... args) {
         auto call = detail::bind_any_call(std::forward<F>(f), std::forward<Args>(args)...);
