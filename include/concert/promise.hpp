@@ -25,7 +25,9 @@ class promise {
     /// A promise with a fresh state; throws std::bad_alloc.
     promise() : state_(new detail::value_state<T>(1)) {}
 
+    /// Takes over the state; `other` has none afterwards.
     promise(promise&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    /// Breaks this promise's own state if unset, then takes over `other`'s.
     promise& operator=(promise&& other) noexcept {
         promise(std::move(other)).swap(*this);
         return *this;

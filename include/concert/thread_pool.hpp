@@ -30,76 +30,78 @@ template <class F>
 concept not_priority = !std::same_as<std::decay_t<F>, priority>;
 }  // namespace detail
 
-// A pool of `size()` slots for running tasks. Queued tasks start by priority, then in submission
-// order, each on exactly one thread. A task that blocks (in a future's wait, a buffered stage, the
-// dispatcher's flush or wait, or any concert::blocking_scope) gives its slot to a spare thread
-// while it blocks, so queued work keeps running and nested waits never deadlock; a waiting worker
-// never runs another task on its own stack (it may run the very task it waits for, if that has not
-// started: a direct call). Spare threads are started when needed, reused, and sleep when idle; at
-// most max_spare_threads of them exist, and past that bound queued work waits for a free slot. All
-// members are thread-safe.
+/// A pool of `size()` slots for running tasks. Queued tasks start by priority, then in submission
+/// order, each on exactly one thread. A task that blocks (in a future's wait, a buffered stage, the
+/// dispatcher's flush or wait, or any concert::blocking_scope) gives its slot to a spare thread
+/// while it blocks, so queued work keeps running and nested waits never deadlock; a waiting worker
+/// never runs another task on its own stack (it may run the very task it waits for, if that has not
+/// started: a direct call). Spare threads are started when needed, reused, and sleep when idle; at
+/// most max_spare_threads of them exist, and past that bound queued work waits for a free slot. All
+/// members are thread-safe.
 class CONCERT_API thread_pool {
   public:
-    // Spare threads a pool may start beyond its size (Java's ForkJoinPool allows 256 too).
+    /// Spare threads a pool may start beyond its size (Java's ForkJoinPool allows 256 too).
     static constexpr std::size_t default_max_spare_threads = 256;
 
-    // Starts `threads` workers, named concert-0, concert-1, ... (spares continue the numbering).
-    // 0 threads is std::invalid_argument; a thread that cannot start is std::system_error. Under
-    // CONCERT_DISABLE_ASYNC no thread is started: every submit runs inline.
+    /// Starts `threads` workers, named concert-0, concert-1, ... (spares continue the numbering).
+    /// 0 threads is std::invalid_argument; a thread that cannot start is std::system_error. Under
+    /// CONCERT_DISABLE_ASYNC no thread is started: every submit runs inline.
     explicit thread_pool(std::size_t threads,
                          std::size_t max_spare_threads = default_max_spare_threads);
 
-    // Runs every task already queued (and whatever those tasks submit), then joins the threads.
-    // Called from one of the pool's own tasks it cannot wait for itself: it returns at once, and
-    // the threads finish the queued work and exit on their own.
+    /// Runs every task already queued (and whatever those tasks submit), then joins the threads.
+    /// Called from one of the pool's own tasks it cannot wait for itself: it returns at once, and
+    /// the threads finish the queued work and exit on their own.
     ~thread_pool();
 
     thread_pool(const thread_pool&) = delete;
     thread_pool& operator=(const thread_pool&) = delete;
 
-    // The number of slots: at most this many threads take queued work at once.
+    /// The number of slots: at most this many threads take queued work at once.
     std::size_t size() const noexcept;
 
-    // Runs f(args...) on the pool at normal priority and returns its future. The callable and the
-    // arguments are decay-copied (std::ref passes a reference). Inline when async is disabled.
-    // Throws concert::pool_stopped when called from outside the pool after its destruction began,
-    // and whatever copying the callable or allocating the task throws; nothing is queued then.
+    /// Runs f(args...) on the pool at normal priority and returns its future. The callable and the
+    /// arguments are decay-copied (std::ref passes a reference). Inline when async is disabled.
+    /// Throws concert::pool_stopped when called from outside the pool after its destruction began,
+    /// and whatever copying the callable or allocating the task throws; nothing is queued then.
     template <detail::not_priority F, class... Args>
     future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args);
 
-    // The same at priority `p`.
+    /// The same at priority `p`.
     template <class F, class... Args>
     future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args);
 
-    // Fire and forget: like submit, without a future; an exception goes to concert's error handler.
+    /// Fire and forget: like submit, without a future; an exception goes to concert's error
+    /// handler.
     template <detail::not_priority F, class... Args>
     void post(F&& f, Args&&... args);
 
+    /// post at priority `p`.
     template <class F, class... Args>
     void post(priority p, F&& f, Args&&... args);
 
-    // Tasks queued and not started yet. A task cancelled, or run by its own waiter, before the
-    // pool reached it still counts until a thread takes it out of the queue (at once when a thread
-    // is idle).
+    /// Tasks queued and not started yet. A task cancelled, or run by its own waiter, before the
+    /// pool reached it still counts until a thread takes it out of the queue (at once when a thread
+    /// is idle).
     std::size_t queued() const noexcept;
 
-    // Tasks started and not finished (including those blocked inside a blocking_scope).
+    /// Tasks started and not finished (including those blocked inside a blocking_scope).
     std::size_t running() const noexcept;
 
-    // Threads the pool has started so far: its workers and the spares (at most size() +
-    // max_spare_threads).
+    /// Threads the pool has started so far: its workers and the spares (at most size() +
+    /// max_spare_threads).
     std::size_t thread_count() const noexcept;
 
-    // Blocks until nothing is queued or running. Like a join, everything the finished tasks did is
-    // visible to the caller afterwards. From one of the pool's own tasks it would wait for itself:
-    // std::logic_error.
+    /// Blocks until nothing is queued or running. Like a join, everything the finished tasks did is
+    /// visible to the caller afterwards. From one of the pool's own tasks it would wait for itself:
+    /// std::logic_error.
     void wait_idle() const;
 
-    // True on this pool's threads.
+    /// True on this pool's threads.
     bool is_worker_thread() const noexcept;
 
-    // Takes ownership of `t` and queues it at priority `p` (the executors' low-level entry).
-    // Throws concert::pool_stopped (having dropped `t`) as submit does.
+    /// Takes ownership of `t` and queues it at priority `p` (the executors' low-level entry).
+    /// Throws concert::pool_stopped (having dropped `t`) as submit does.
     void enqueue(detail::task* t, priority p);
 
     struct state;
@@ -109,14 +111,14 @@ class CONCERT_API thread_pool {
     std::shared_ptr<state> state_;
 };
 
-// The global pool, created on first use with default_pool_size() workers and never destroyed, so
-// that it serves static destructors and the global dispatcher's last deliveries too. At exit it
-// first runs everything queued by then (see docs/asynchronous-execution.md).
+/// The global pool, created on first use with default_pool_size() workers and never destroyed, so
+/// that it serves static destructors and the global dispatcher's last deliveries too. At exit it
+/// first runs everything queued by then (see docs/asynchronous-execution.md).
 CONCERT_API thread_pool& default_pool();
 
-// 128 (device calls mostly block, so the default pool is sized for blocking work rather than
-// cores), or the value of the environment variable CONCERT_THREADS, read now. A bad value throws
-// std::invalid_argument naming the variable.
+/// 128 (device calls mostly block, so the default pool is sized for blocking work rather than
+/// cores), or the value of the environment variable CONCERT_THREADS, read now. A bad value throws
+/// std::invalid_argument naming the variable.
 CONCERT_API std::size_t default_pool_size();
 
 namespace detail {
@@ -174,25 +176,27 @@ void thread_pool::post(priority p, F&& f, Args&&... args) {
     detail::post_to(this, p, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
-// Runs f(args...) on the default pool (inline when async is disabled); throws as
-// thread_pool::submit does. Thread-safe.
+/// Runs f(args...) on the default pool (inline when async is disabled); throws as
+/// thread_pool::submit does. Thread-safe.
 template <detail::not_priority F, class... Args>
 future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args) {
     return detail::submit_to(nullptr, priority::normal, std::forward<F>(f),
                              std::forward<Args>(args)...);
 }
 
+/// concert::submit at priority `p`.
 template <class F, class... Args>
 future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args) {
     return detail::submit_to(nullptr, p, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
-// Fire and forget on the default pool; an exception goes to concert's error handler. Thread-safe.
+/// Fire and forget on the default pool; an exception goes to concert's error handler. Thread-safe.
 template <detail::not_priority F, class... Args>
 void post(F&& f, Args&&... args) {
     detail::post_to(nullptr, priority::normal, std::forward<F>(f), std::forward<Args>(args)...);
 }
 
+/// concert::post at priority `p`.
 template <class F, class... Args>
 void post(priority p, F&& f, Args&&... args) {
     detail::post_to(nullptr, p, std::forward<F>(f), std::forward<Args>(args)...);
