@@ -39,15 +39,14 @@ inline constexpr bool takes_stop_token_v =
     std::is_invocable_v<std::decay_t<F>, std::stop_token, std::decay_t<Args>...> &&
     !std::is_invocable_v<std::decay_t<F>, std::decay_t<Args>...>;
 
+// SFINAE-friendly (no `type` for a call that cannot be made), so that overload resolution between
+// submit(f, args...) and submit(priority, f, args...) never fails hard.
 template <class F, class... Args>
-struct call_result {
-    using type = std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>;
-};
+struct call_result : std::invoke_result<std::decay_t<F>, std::decay_t<Args>...> {};
 template <class F, class... Args>
 requires takes_stop_token_v<F, Args...>
-struct call_result<F, Args...> {
-    using type = std::invoke_result_t<std::decay_t<F>, std::stop_token, std::decay_t<Args>...>;
-};
+struct call_result<F, Args...>
+    : std::invoke_result<std::decay_t<F>, std::stop_token, std::decay_t<Args>...> {};
 
 // What f(args...) returns (f(token, args...) for a callable that takes a stop token).
 template <class F, class... Args>
