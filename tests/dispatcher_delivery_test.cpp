@@ -20,6 +20,8 @@
 
 #include <concert/concert.hpp>
 
+#include "dispatcher_support.hpp"
+
 namespace {
 
 // Sets concert::DISABLE for one test and restores it.
@@ -390,18 +392,7 @@ TEST(DispatcherDelivery, ADispatcherOwnedByItsOwnHandlerIsDestroyedOnItsDelivery
 template <class Duration>
 void expect_wait_sees_the_message(Duration timeout) {
     concert::Dispatcher dispatcher;
-    const int motor = 0;
-    std::atomic<bool> seen{false};
-    // Sends until the waiter has seen it: wait only counts messages sent after it began.
-    std::thread mover([&] {
-        while (!seen) {
-            dispatcher.send(&motor, "stopped");
-            std::this_thread::yield();
-        }
-    });
-    EXPECT_TRUE(dispatcher.wait(&motor, "stopped", timeout));
-    seen = true;
-    mover.join();
+    EXPECT_TRUE(concert::testing::wait_sees_a_message_sent_meanwhile(dispatcher, timeout));
 }
 
 TEST(DispatcherDelivery, WaitWithTheLongestTimeoutOfAnyUnitWaitsForever) {
