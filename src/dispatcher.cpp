@@ -222,9 +222,9 @@ recipients find_recipients(const subscriber_table& table, const void* sender,
     return r;
 }
 
-// Messages queued between two deliveries: their texts packed in one string and their values in a
-// vector of their own, so that an entry is 16 bytes and a steady stream of sends reuses the same
-// buffers and allocates nothing. It owns the values queued with them.
+// Messages queued between two deliveries: 16-byte entries, and their texts packed in one buffer,
+// each followed by the bytes of its value if it has one, so that a steady stream of sends reuses
+// the same two buffers and allocates nothing. It owns the values queued with them.
 class message_batch {
   public:
     message_batch() = default;
@@ -235,53 +235,56 @@ class message_batch {
     // On failure nothing is queued, and `value` is left to the caller: std::bad_alloc, or
     // std::length_error past 4 GiB of text in one batch or 2 GiB in one message.
     void append(const void* sender, std::string_view message, const queued_value& value) {
-        if (message.size() > size_mask || text_.size() > max_text - message.size()) {
+        const bool has_value = value.ops != nullptr;
+        const std::size_t size = message.size() + (has_value ? sizeof(queued_value) : 0);
+        if (message.size() > size_mask || text_.size() > max_text - size) {
             throw std::length_error(
                 "concert::Dispatcher::send: the message is too long, or over 4 GiB of message "
                 "text is waiting for delivery");
         }
-        const bool has_value = value.ops != nullptr;
-        if (has_value) {
-            values_.push_back(value);
-        }
+        const auto offset = static_cast<std::uint32_t>(text_.size());
+        entries_.push_back(
+            {sender, offset,
+             static_cast<std::uint32_t>(message.size()) | (has_value ? value_flag : 0U)});
         try {
-            entries_.push_back(
-                {sender, static_cast<std::uint32_t>(text_.size()),
-                 static_cast<std::uint32_t>(message.size()) | (has_value ? value_flag : 0U)});
-            try {
-                text_.append(message);
-            } catch (...) {
-                entries_.pop_back();
-                throw;
+            text_.append(message);
+            if (has_value) {
+                text_.append(reinterpret_cast<const char*>(&value), sizeof(queued_value));
             }
         } catch (...) {
-            if (has_value) {
-                values_.pop_back();
-            }
+            entries_.pop_back();
+            text_.resize(offset);
             throw;
         }
+        allocated_values_ += has_value && value.ops->destroy != nullptr ? 1 : 0;
     }
 
     template <class F>
     void for_each(F&& f) const {
-        std::size_t next_value = 0;
         for (const auto& e : entries_) {
-            const std::string_view message(text_.data() + e.offset, e.size & size_mask);
-            message_value value;
-            if ((e.size & value_flag) != 0) {
-                value = values_[next_value++].view();
+            const std::size_t size = e.size & size_mask;
+            const std::string_view message(text_.data() + e.offset, size);
+            if ((e.size & value_flag) == 0) {
+                f(e.sender, message, message_value{});
+            } else {
+                // Copied out: the buffer gives the value's bytes no alignment.
+                const queued_value value = value_at(e.offset + size);
+                f(e.sender, message, value.view());
             }
-            f(e.sender, message, value);
         }
     }
 
     bool empty() const noexcept { return entries_.empty(); }
 
     void clear() noexcept {
-        for (const auto& v : values_) {
-            v.destroy();
+        if (allocated_values_ != 0) {
+            for (const auto& e : entries_) {
+                if ((e.size & value_flag) != 0) {
+                    value_at(e.offset + (e.size & size_mask)).destroy();
+                }
+            }
+            allocated_values_ = 0;
         }
-        values_.clear();
         entries_.clear();
         text_.clear();
     }
@@ -289,22 +292,28 @@ class message_batch {
     void swap(message_batch& other) noexcept {
         entries_.swap(other.entries_);
         text_.swap(other.text_);
-        values_.swap(other.values_);
+        std::swap(allocated_values_, other.allocated_values_);
     }
 
   private:
-    static constexpr std::uint32_t value_flag = 1U << 31;  // the entry has the next value
+    static constexpr std::uint32_t value_flag = 1U << 31;  // the text is followed by a value
     static constexpr std::uint32_t size_mask = value_flag - 1;
     static constexpr std::size_t max_text = UINT32_MAX;
+
+    queued_value value_at(std::size_t offset) const noexcept {
+        queued_value value;
+        std::memcpy(&value, text_.data() + offset, sizeof(queued_value));
+        return value;
+    }
 
     struct entry {
         const void* sender;
         std::uint32_t offset;
-        std::uint32_t size;  // and value_flag
+        std::uint32_t size;  // of the text, and value_flag
     };
     std::vector<entry> entries_;
     std::string text_;
-    std::vector<queued_value> values_;
+    std::size_t allocated_values_ = 0;  // values in blocks of their own, freed by clear()
 };
 
 struct message_waiter {

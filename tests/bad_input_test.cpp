@@ -18,6 +18,7 @@
 
 #include <concert/concert.hpp>
 
+#include "dispatcher_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -351,18 +352,9 @@ TEST(BadInput, IteratingAGeneratorASecondTimeIsLogicError) {
 // Row: wait() with the longest timeout of any unit waits forever.
 TEST(BadInput, WaitingWithTheLongestTimeoutOfAnyUnitWaitsForever) {
     concert::Dispatcher dispatcher;
-    const int motor = 0;
-    std::atomic<bool> seen{false};
-    std::thread mover([&] {
-        while (!seen) {
-            dispatcher.send(&motor, "stopped");
-            std::this_thread::yield();
-        }
-    });
     // hours::max() in nanoseconds overflowed to a negative timeout: false at once.
-    EXPECT_TRUE(dispatcher.wait(&motor, "stopped", std::chrono::hours::max()));
-    seen = true;
-    mover.join();
+    EXPECT_TRUE(concert::testing::wait_sees_a_message_sent_meanwhile(dispatcher,
+                                                                     std::chrono::hours::max()));
 }
 
 // Row: a handler that re-sends its own message iterates inline instead of recursing.

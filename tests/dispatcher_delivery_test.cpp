@@ -20,6 +20,8 @@
 
 #include <concert/concert.hpp>
 
+#include "dispatcher_support.hpp"
+
 namespace {
 
 // Sets concert::DISABLE for one test and restores it.
@@ -303,17 +305,32 @@ TEST(DispatcherDelivery, AHandlerOfAnotherDispatcherRunInlineMayUnsubscribeTheCa
 }
 
 TEST(DispatcherDelivery, AHandlerMayShutDownItsOwnDispatcherBeforeItIsDestroyed) {
-    // Rounds, so that the destructor meets the delivery thread still in the handler: ASan reported
-    // a use after free when the thread was detached and its state deleted under it.
-    for (int round = 0; round < 100; ++round) {
+    // ASan reported a use after free: the delivery thread was detached, and its state deleted
+    // while it still ran. On the delivery thread, the handler lingers until the destructor has
+    // begun, so that the destructor meets the thread still running (the yields only widen that
+    // window; the destructor must wait for the thread however long it takes).
+    const auto test_thread = std::this_thread::get_id();
+    for (int round = 0; round < 20; ++round) {
         std::atomic<int> after{0};
+        std::atomic<bool> destroying{false};
         {
             concert::Dispatcher dispatcher;
             const int sender = 0;
-            dispatcher.subscribe(&sender, "stop", [&](const void*) { dispatcher.shutdown(); });
+            dispatcher.subscribe(&sender, "stop", [&](const void*) {
+                dispatcher.shutdown();
+                if (std::this_thread::get_id() != test_thread) {
+                    while (!destroying) {
+                        std::this_thread::yield();
+                    }
+                    for (int i = 0; i < 1000; ++i) {
+                        std::this_thread::yield();
+                    }
+                }
+            });
             dispatcher.subscribe(&sender, "after", [&](const void*) { ++after; });
             dispatcher.send(&sender, "stop");
             dispatcher.send(&sender, "after");
+            destroying = true;
         }
         // Sent before the destructor: delivered by the delivery thread or inline.
         EXPECT_EQ(after, 1);
@@ -390,18 +407,7 @@ TEST(DispatcherDelivery, ADispatcherOwnedByItsOwnHandlerIsDestroyedOnItsDelivery
 template <class Duration>
 void expect_wait_sees_the_message(Duration timeout) {
     concert::Dispatcher dispatcher;
-    const int motor = 0;
-    std::atomic<bool> seen{false};
-    // Sends until the waiter has seen it: wait only counts messages sent after it began.
-    std::thread mover([&] {
-        while (!seen) {
-            dispatcher.send(&motor, "stopped");
-            std::this_thread::yield();
-        }
-    });
-    EXPECT_TRUE(dispatcher.wait(&motor, "stopped", timeout));
-    seen = true;
-    mover.join();
+    EXPECT_TRUE(concert::testing::wait_sees_a_message_sent_meanwhile(dispatcher, timeout));
 }
 
 TEST(DispatcherDelivery, WaitWithTheLongestTimeoutOfAnyUnitWaitsForever) {

@@ -11,36 +11,15 @@
 
 #include <concert/concert.hpp>
 
+#include "dispatcher_support.hpp"
+
 namespace {
 
 struct device {
     std::string name;
 };
 
-// Installs an error handler that records each error, and restores the previous one.
-class recorded_errors {
-  public:
-    recorded_errors() {
-        previous_ =
-            concert::set_error_handler([this](std::exception_ptr error, std::string_view origin) {
-                std::lock_guard lock(mutex_);
-                entries_.push_back(fmt::format("{}: {}", origin, concert::describe(error)));
-            });
-    }
-    ~recorded_errors() { concert::set_error_handler(std::move(previous_)); }
-    recorded_errors(const recorded_errors&) = delete;
-    recorded_errors& operator=(const recorded_errors&) = delete;
-
-    std::vector<std::string> entries() {
-        std::lock_guard lock(mutex_);
-        return entries_;
-    }
-
-  private:
-    std::mutex mutex_;
-    std::vector<std::string> entries_;
-    concert::error_handler previous_;
-};
+using concert::testing::recorded_errors;
 
 TEST(Dispatcher, SeedExamplePrintsTheHandlersLineOnce) {
     concert::Dispatcher dispatcher;
@@ -290,18 +269,8 @@ TEST(Dispatcher, FlushInsideAHandlerIsLogicError) {
 
 TEST(Dispatcher, WaitReturnsTrueWhenTheMessageIsSent) {
     concert::Dispatcher dispatcher;
-    const int motor = 0;
-    std::atomic<bool> seen{false};
-    // Sends until the waiter has seen it: wait only counts messages sent after it began.
-    std::thread mover([&] {
-        while (!seen) {
-            dispatcher.send(&motor, "stopped");
-            std::this_thread::yield();
-        }
-    });
-    EXPECT_TRUE(dispatcher.wait(&motor, "stopped", std::chrono::hours(1)));
-    seen = true;
-    mover.join();
+    EXPECT_TRUE(
+        concert::testing::wait_sees_a_message_sent_meanwhile(dispatcher, std::chrono::hours(1)));
 }
 
 TEST(Dispatcher, WaitTimesOutWhenOnlyOtherMessagesAreSent) {

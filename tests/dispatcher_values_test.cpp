@@ -15,6 +15,8 @@
 
 #include <concert/concert.hpp>
 
+#include "dispatcher_support.hpp"
+
 namespace {
 
 struct motor {
@@ -22,38 +24,7 @@ struct motor {
     void on_position(const double& p) { position = p; }
 };
 
-// Installs an error handler that records each error, and restores the previous one.
-class recorded_errors {
-  public:
-    recorded_errors() {
-        previous_ =
-            concert::set_error_handler([this](std::exception_ptr error, std::string_view origin) {
-                std::lock_guard lock(mutex_);
-                bool mismatch = false;
-                try {
-                    std::rethrow_exception(error);
-                } catch (const concert::message_value_mismatch&) {
-                    mismatch = true;
-                } catch (...) {
-                }
-                entries_.push_back(fmt::format("{}{}: {}", mismatch ? "mismatch in " : "", origin,
-                                               concert::describe(error)));
-            });
-    }
-    ~recorded_errors() { concert::set_error_handler(std::move(previous_)); }
-    recorded_errors(const recorded_errors&) = delete;
-    recorded_errors& operator=(const recorded_errors&) = delete;
-
-    std::vector<std::string> entries() {
-        std::lock_guard lock(mutex_);
-        return entries_;
-    }
-
-  private:
-    std::mutex mutex_;
-    std::vector<std::string> entries_;
-    concert::error_handler previous_;
-};
+using concert::testing::recorded_errors;
 
 // Each test runs on the delivery thread, inline under DISABLE and inline after shutdown.
 enum class path { delivery_thread, disabled, after_shutdown };

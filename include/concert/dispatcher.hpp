@@ -342,7 +342,9 @@ class CONCERT_API Dispatcher {
     // so a dispatcher (like concert::dispatcher) may be used from any static initialiser.
     constexpr Dispatcher() noexcept = default;
 
-    // Delivers every message already sent, then joins the delivery thread.
+    // Delivers every message already sent, then joins the delivery thread. A handler may destroy
+    // its own dispatcher once no other call on it is in progress: the delivery under way then
+    // finishes after the destructor has returned, and frees the state.
     ~Dispatcher();
 
     Dispatcher(const Dispatcher&) = delete;
@@ -392,10 +394,11 @@ class CONCERT_API Dispatcher {
                    detail::adapt_handler<T>(std::forward<F>(handler)));
     }
 
-    // Once this returns on any thread but the delivery thread, the handler is not running and is
-    // never called again: it waits for a call in progress. Inside a handler it does not wait (the
-    // call in progress may be its own). Unsubscribing twice, or a default-constructed subscription,
-    // does nothing; a subscription of another dispatcher is std::invalid_argument.
+    // Once this returns on any thread but the one delivering, the handler is not running and is
+    // never called again: it waits for a call of that handler in progress, and for nothing else.
+    // Inside a handler it does not wait (the call in progress may be its own). Unsubscribing
+    // twice, or a default-constructed subscription, does nothing; a subscription of another
+    // dispatcher is std::invalid_argument. Thread-safe.
     void unsubscribe(const subscription& s);
 
     // Queues (sender, message) and returns: handlers run on the delivery thread, one at a time, in
@@ -421,8 +424,9 @@ class CONCERT_API Dispatcher {
                    detail::queued_value::make<std::decay_t<V>>(std::forward<V>(value)));
     }
 
-    // Returns once every message sent before the call has been delivered. Called from inside a
-    // handler it would wait for itself: std::logic_error.
+    // Returns once every message sent before the call has been delivered, by whichever thread
+    // delivers. Called from inside a handler it would wait for itself: std::logic_error.
+    // Thread-safe.
     void flush();
 
     // Blocks until `sender` sends `message` (after this call began) or `timeout` passes; true if it
@@ -451,7 +455,9 @@ class CONCERT_API Dispatcher {
     }
 
     // Delivers what was already sent and joins the delivery thread; later sends are delivered
-    // inline on the sender's thread. The global dispatcher does this at program exit.
+    // inline on the sender's thread. The global dispatcher does this at program exit. From a
+    // handler on the delivery thread it does not wait: the thread finishes the queue and leaves,
+    // and the destructor joins it. Thread-safe.
     void shutdown();
 
   private:
