@@ -25,6 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <concert/blocking.hpp>
+#include <concert/detail/event_count.hpp>
 #include <concert/detail/spin.hpp>
 #include <concert/disable.hpp>
 #include <concert/dispatcher.hpp>
@@ -374,10 +376,7 @@ struct dispatcher_state {
         return drain_here;
     }
 
-    void wake_consumer() noexcept {
-        wakeups.fetch_add(1, std::memory_order_release);
-        wakeups.notify_one();
-    }
+    void wake_consumer() noexcept { delivery_parked.notify_one(); }
 
     // True on the thread that holds the delivery role: inside one of this dispatcher's handlers.
     bool delivering_here() const noexcept {
@@ -419,7 +418,7 @@ struct dispatcher_state {
             detail::spin_until(delivery_spin,
                                [&] { return pushed.load(std::memory_order_relaxed) != seen; });
             std::uint64_t taken = 0;
-            std::uint32_t wakeups_seen = 0;
+            detail::event_count::key parked_key = 0;
             {
                 std::lock_guard lock(queue_lock);
                 seen = pushed.load(std::memory_order_relaxed);
@@ -441,10 +440,11 @@ struct dispatcher_state {
                     if (stopping) {
                         return;  // delivered, or being delivered by the inline holder of the role
                     }
-                    // Whoever finds consumer_sleeping set bumps `wakeups` after this unlock. An
-                    // inline holder of the role drains the queue to empty before it lets go.
+                    // Whoever finds consumer_sleeping set notifies delivery_parked after this
+                    // unlock. An inline holder of the role drains the queue to empty before it
+                    // lets go.
                     consumer_sleeping = true;
-                    wakeups_seen = wakeups.load(std::memory_order_relaxed);
+                    parked_key = delivery_parked.prepare_wait();
                 }
             }
             if (holding) {
@@ -455,7 +455,7 @@ struct dispatcher_state {
                 }
                 continue;
             }
-            wakeups.wait(wakeups_seen, std::memory_order_acquire);
+            delivery_parked.wait(parked_key);
         }
     }
 
@@ -564,6 +564,7 @@ struct dispatcher_state {
         unsubscribers_waiting.fetch_add(1);
         heavy_fence();  // against delivery's store of call_seq then load of unsubscribers_waiting
         {
+            const blocking_scope blocking;
             std::unique_lock lock(unsubscribe_mutex);
             unsubscribe_cv.wait(lock, over);
         }
@@ -588,6 +589,7 @@ struct dispatcher_state {
             wake_consumer();
         }
         if (running.joinable()) {
+            const blocking_scope blocking;
             running.join();
         }
     }
@@ -620,6 +622,7 @@ struct dispatcher_state {
         }
         flushers.fetch_add(1);
         {
+            const blocking_scope blocking;  // a pool task flushing: its handlers may need the pool
             std::unique_lock lock(flush_mutex);
             flush_cv.wait(lock, done);
         }
@@ -655,6 +658,7 @@ struct dispatcher_state {
     bool wait_for_message(const void* sender, std::string_view message, clock::duration timeout) {
         message_waiter waiter{sender, message};
         const auto sent = [&] { return waiter.sent; };
+        const blocking_scope blocking;
         std::unique_lock lock(waiters_mutex);
         waiters.push_back(&waiter);
         waiter_count.fetch_add(1, std::memory_order_relaxed);
@@ -731,8 +735,8 @@ struct dispatcher_state {
     std::vector<message_waiter*> waiters;  // guarded by waiters_mutex
     std::atomic<int> waiter_count{0};
 
-    std::atomic<std::uint32_t> wakeups{0};  // the sleeping delivery thread waits for a change
-    std::thread thread;                     // guarded by queue_lock once running
+    detail::event_count delivery_parked;  // the sleeping delivery thread waits here
+    std::thread thread;                   // guarded by queue_lock once running
 };
 
 namespace {

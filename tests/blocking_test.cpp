@@ -321,6 +321,47 @@ TEST(Blocking, BufferedBackPressureInsideAOneThreadPoolsTaskDoesNotDeadlock) {
     EXPECT_EQ(seen.back(), 198);
 }
 
+TEST(Blocking, AFlushWhoseHandlerNeedsTheOneThreadPoolDoesNotDeadlockInsideItsTask) {
+    concert::thread_pool pool{1};
+    concert::Dispatcher messages;
+    int motor = 0;
+    std::atomic<int> handled{0};
+    auto sub = messages.subscribe(&motor, "moved",
+                                  [&](int*) { handled += pool.submit([] { return 1; }).result(); });
+    auto task = pool.submit([&] {
+        messages.send(&motor, "moved");
+        messages.flush();  // the handler waits on this pool's only slot
+        return handled.load();
+    });
+    ASSERT_TRUE(task.wait_for(hang_bound));
+    EXPECT_EQ(task.result(), 1);
+    messages.unsubscribe(sub);
+}
+
+TEST(Blocking, ADispatcherWaitInsideAOneThreadPoolsTaskLetsTheSenderRun) {
+    CONCERT_SKIP_WHEN_INLINE();
+    concert::thread_pool pool{1};
+    concert::Dispatcher messages;
+    int camera = 0;
+    std::latch waiting(1);
+    auto waiter = pool.submit([&] {
+        waiting.count_down();
+        return messages.wait(&camera, "frame", hang_bound);
+    });
+    waiting.wait();
+    // Queued behind the waiter: it runs only if the waiter handed its slot on. It sends until
+    // the waiter saw it (a send before the wait began would not count).
+    auto sender = pool.submit([&] {
+        while (!waiter.done()) {
+            messages.send(&camera, "frame");
+            std::this_thread::yield();
+        }
+    });
+    ASSERT_TRUE(waiter.wait_for(hang_bound));
+    EXPECT_TRUE(waiter.result());
+    sender.wait();
+}
+
 TEST(Deadlines, MaxDurationsMeanForever) {
     CONCERT_SKIP_WHEN_INLINE();
     concert::thread_pool pool{1};
