@@ -64,4 +64,10 @@ TEST(Exit, AMessageLoopIteratesAtExitAndAfterTheGlobalDispatcherShutDown) {
     EXPECT_NE(child.output.find("steps=100000\n"), std::string::npos) << child.output;
 }
 
+TEST(Exit, TheDefaultPoolServesStaticDestructorsAndTheDispatchersLastDeliveries) {
+    const auto child = run_child(child_command("late-users"));
+    EXPECT_EQ(child.exit_status, 0) << child.output;
+    EXPECT_NE(child.output.find("late submit=7 jobs=100\n"), std::string::npos) << child.output;
+}
+
 }  // namespace

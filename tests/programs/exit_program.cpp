@@ -1,7 +1,8 @@
 // The child program of tests/exit_test.cpp: leaves work in flight on the global pool and the
 // global dispatcher and returns from main; the very last thing the exit sequence runs prints what
 // was done. argv[1] says which of the two is created first ("pool-first" or "dispatcher-first"),
-// so both orders of their shutdown at exit are exercised; "stepping" runs a message loop instead.
+// so both orders of their shutdown at exit are exercised; "stepping" runs a message loop instead,
+// and "late-users" uses the pool from static destructors and the dispatcher's last deliveries.
 #include <fmt/format.h>
 #include <atomic>
 #include <cstdio>
@@ -58,9 +59,41 @@ struct late_stepper {
 };
 late_stepper late;
 
+// "late-users": code that still uses the default pool during static destruction. A global made
+// before the pool's first use is destroyed after the pool's drain and the dispatcher's shutdown
+// at exit, and submits and waits there; the dispatcher's last deliveries at exit submit too.
+constexpr int late_jobs = 100;
+std::atomic<int> jobs_ran{0};
+const int scanner = 0;
+
+struct late_user {
+    late_user() = default;
+    late_user(const late_user&) = delete;
+    late_user& operator=(const late_user&) = delete;
+    ~late_user() {
+        if (armed) {
+            const int submitted = concert::submit([] { return 7; }).result();
+            concert::default_pool().wait_idle();
+            fmt::print("late submit={} jobs={}\n", submitted, jobs_ran.load());
+            std::fflush(stdout);
+        }
+    }
+    bool armed = false;
+};
+late_user user;
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::string_view(argv[1]) == "late-users") {
+        user.armed = true;
+        concert::dispatcher.subscribe(
+            &scanner, "job", [](const void*) { concert::submit([] { ++jobs_ran; }).wait(); });
+        for (int i = 0; i < late_jobs; ++i) {
+            concert::dispatcher.send(&scanner, "job");
+        }
+        return 0;
+    }
     if (argc > 1 && std::string_view(argv[1]) == "stepping") {
         concert::dispatcher.subscribe(&machine, "step", step);
         late.armed = true;
