@@ -453,6 +453,8 @@ thread_pool::~thread_pool() {
     }
 }
 
+const bool thread_pool::built_for_this_setting = true;
+
 std::size_t thread_pool::size() const noexcept {
     return state_->size;
 }

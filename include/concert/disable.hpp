@@ -20,6 +20,15 @@ namespace concert {
 /// stay there. Thread-safe (an atomic).
 CONCERT_API inline constinit std::atomic<bool> DISABLE{false};
 
+// The pool's types live in an inline namespace named after the switch, so that a program whose
+// translation units disagree on it (or that links a library built the other way) fails to link,
+// naming the namespace, instead of silently running some calls inline.
+#ifdef CONCERT_DISABLE_ASYNC
+#define CONCERT_POOL_ABI compiled_inline
+#else
+#define CONCERT_POOL_ABI pooled
+#endif
+
 #ifdef CONCERT_DISABLE_ASYNC
 /// True when the program is built with `CONCERT_DISABLE_ASYNC` defined (the CMake option of the
 /// same name): every submit runs inline, with no pool and no thread ever started.

@@ -12,11 +12,14 @@
 #include <utility>
 
 #include "detail/shared_state.hpp"
+#include "disable.hpp"
 #include "errors.hpp"
 
 namespace concert {
 
+inline namespace CONCERT_POOL_ABI {
 class thread_pool;
+}  // namespace CONCERT_POOL_ABI
 
 namespace detail {
 

@@ -19,7 +19,9 @@
 
 namespace concert {
 
+inline namespace CONCERT_POOL_ABI {
 class thread_pool;
+}  // namespace CONCERT_POOL_ABI
 
 namespace detail {
 // What a pool's tasks record as their owner (see state_base::owner).
@@ -29,6 +31,8 @@ CONCERT_API const void* pool_identity(const thread_pool& pool) noexcept;
 template <class F>
 concept not_priority = !std::same_as<std::decay_t<F>, priority>;
 }  // namespace detail
+
+inline namespace CONCERT_POOL_ABI {
 
 /// A pool of `size()` slots for running tasks. Queued tasks start by priority, then in submission
 /// order, each on exactly one thread. A task that blocks (in a future's wait, a buffered stage, the
@@ -104,12 +108,18 @@ class CONCERT_API thread_pool {
     /// Throws concert::pool_stopped (having dropped `t`) as submit does.
     void enqueue(detail::task* t, priority p);
 
-    struct state;
+    struct CONCERT_NO_EXPORT state;
+
+    /// Defined by the library for the CONCERT_DISABLE_ASYNC setting it was built with; code built
+    /// with the other setting refers to it and so fails to link (see CONCERT_POOL_ABI).
+    static const bool built_for_this_setting;
 
   private:
     friend CONCERT_API const void* detail::pool_identity(const thread_pool& pool) noexcept;
     std::shared_ptr<state> state_;
 };
+
+}  // namespace CONCERT_POOL_ABI
 
 /// The global pool, created on first use with default_pool_size() workers and never destroyed, so
 /// that it serves static destructors and the global dispatcher's last deliveries too. At exit it
@@ -123,10 +133,19 @@ CONCERT_API std::size_t default_pool_size();
 
 namespace detail {
 
+// Inline code calls nothing of the pool: this reference makes a CONCERT_DISABLE_ASYNC mismatch
+// between the program and the library a link error.
+inline void refer_to_build_setting() noexcept {
+    if constexpr (async_compiled_out) {
+        [[maybe_unused]] const bool* volatile setting = &thread_pool::built_for_this_setting;
+    }
+}
+
 // The one place that decides where work runs: inline when async is disabled, else on `pool`, or on
 // the default pool when `pool` is null (created only when first needed).
 template <class F, class... Args>
 future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
+    refer_to_build_setting();
     if (async_disabled()) {
         return inline_executor::submit(std::forward<F>(f), std::forward<Args>(args)...);
     }
@@ -142,6 +161,7 @@ future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p, F&& f
 
 template <class F, class... Args>
 void post_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
+    refer_to_build_setting();
     if (async_disabled()) {
         inline_executor::post(std::forward<F>(f), std::forward<Args>(args)...);
         return;
