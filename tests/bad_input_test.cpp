@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -467,6 +468,70 @@ TEST(BadInput, AHandlerWhoseValueTypeDoesNotMatchIsReportedNamingBothTypes) {
     } catch (const concert::message_value_mismatch& e) {
         EXPECT_TRUE(contains(e.what(), "double"));
     }
+}
+
+// Row: wait_idle() from one of the pool's own tasks.
+TEST(BadInput, WaitIdleFromThePoolsOwnTaskIsLogicError) {
+    concert::thread_pool pool{1};
+    auto attempt = pool.submit([&pool] { pool.wait_idle(); });
+    if (concert::async_disabled()) {
+        EXPECT_NO_THROW(attempt.wait());  // inline, the caller is no worker: nothing to wait for
+        return;
+    }
+    try {
+        attempt.wait();
+        FAIL() << "wait_idle() from a worker did not throw";
+    } catch (const std::logic_error& e) {
+        EXPECT_TRUE(contains(e.what(), "wait_idle"));
+    }
+}
+
+// Row: concert::wait with a future that has no state among running ones.
+TEST(BadInput, WaitWithAFutureWithoutStateThrowsOnlyAfterTheOthersFinished) {
+    std::atomic<bool> finished{false};
+    concert::future<void> none;
+    auto running = concert::submit([&finished] { finished = true; });
+    EXPECT_THROW(concert::wait(running, none), concert::invalid_future);
+    EXPECT_TRUE(finished);
+}
+
+// Row: misusing a promise.
+TEST(BadInput, APromiseSetTwiceMovedFromOrGivenANullExceptionIsAClearError) {
+    concert::promise<int> p;
+    p.set_value(1);
+    EXPECT_THROW(p.set_value(2), std::future_error);
+    EXPECT_THROW(p.set_exception(std::make_exception_ptr(std::runtime_error("late"))),
+                 std::future_error);
+    EXPECT_THROW(p.set_exception(nullptr), std::invalid_argument);
+    EXPECT_EQ(p.get_future().result(), 1);
+    auto moved = std::move(p);
+    EXPECT_THROW(p.get_future(), std::future_error);  // NOLINT(bugprone-use-after-move)
+    concert::future<int> orphan;
+    {
+        concert::promise<int> dropped;
+        orphan = dropped.get_future();
+    }
+    EXPECT_THROW(orphan.result(), concert::broken_promise);
+}
+
+// Row: composing futures without state, or nothing.
+TEST(BadInput, ComposingAFutureWithoutStateIsInvalidFutureAndWhenAnyOfNothingInvalidArgument) {
+    concert::future<int> none;
+    auto ok = concert::submit([] { return 1; });
+    EXPECT_THROW(concert::when_all(ok, none), concert::invalid_future);
+    EXPECT_THROW(concert::when_any(none, ok), concert::invalid_future);
+    EXPECT_THROW(concert::when_any(std::vector<concert::future<int>>{}), std::invalid_argument);
+    EXPECT_THROW(none.then([](int x) { return x; }), concert::invalid_future);
+    EXPECT_THROW(none.cancel(), concert::invalid_future);
+    EXPECT_EQ(ok.result(), 1);
+}
+
+// Row: moving a move-only value out of a future that others share.
+TEST(BadInput, MovingASharedMoveOnlyValueOutIsInvalidFutureAndLeavesItReadable) {
+    auto f = concert::submit([] { return std::make_unique<int>(3); });
+    auto other = f;
+    EXPECT_THROW(static_cast<void>(std::move(f).result()), concert::invalid_future);
+    EXPECT_EQ(*other.result(), 3);
 }
 
 }  // namespace
