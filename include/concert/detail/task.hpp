@@ -46,7 +46,8 @@ struct call_result : std::invoke_result<std::decay_t<F>, std::decay_t<Args>...> 
 template <class F, class... Args>
 requires takes_stop_token_v<F, Args...>
 struct call_result<F, Args...>
-    : std::invoke_result<std::decay_t<F>, std::stop_token, std::decay_t<Args>...> {};
+    : std::invoke_result<std::decay_t<F>, std::stop_token, std::decay_t<Args>...> {
+};
 
 // What f(args...) returns (f(token, args...) for a callable that takes a stop token).
 template <class F, class... Args>
