@@ -37,9 +37,9 @@ namespace concert {
 namespace detail {
 
 struct subscriber {
-    subscriber(subscription_kind kind, const void* sender, std::string_view message,
-               erased_handler handler)
-        : kind(kind), sender(sender), message(message), handler(std::move(handler)) {}
+    subscriber(subscription_kind of_kind, const void* from, std::string_view named,
+               erased_handler calls)
+        : kind(of_kind), sender(from), message(named), handler(std::move(calls)) {}
 
     // True for the call that unsubscribed it.
     bool cancel() noexcept { return !cancelled.exchange(true); }
