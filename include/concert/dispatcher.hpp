@@ -24,24 +24,29 @@ namespace concert {
 
 class Dispatcher;
 
-// Subscribes to a message whatever its sender: dispatcher.subscribe(concert::any_sender, "frame",
-// h).
+/// Subscribes to a message whatever its sender: `dispatcher.subscribe(concert::any_sender,
+/// "frame", h)`.
 struct any_sender_t {
+    /// Makes the tag; use the constant concert::any_sender. Never throws; thread-safe.
     explicit any_sender_t() = default;
 };
+/// The tag that stands for any sender (see any_sender_t). A constant: thread-safe.
 inline constexpr any_sender_t any_sender{};
 
-// Subscribes to every message of one sender: dispatcher.subscribe(&camera, concert::any_message,
-// h).
+/// Subscribes to every message of one sender: `dispatcher.subscribe(&camera,
+/// concert::any_message, h)`.
 struct any_message_t {
+    /// Makes the tag; use the constant concert::any_message. Never throws; thread-safe.
     explicit any_message_t() = default;
 };
+/// The tag that stands for any message (see any_message_t). A constant: thread-safe.
 inline constexpr any_message_t any_message{};
 
-// A handler's value type did not match the value sent with the message (or the message carried
-// none). It reaches concert::report_error, never the sender; its what() names both types.
+/// A handler's value type did not match the value sent with the message (or the message carried
+/// none). It reaches concert::report_error, never the sender; its what() names both types.
 class message_value_mismatch : public std::logic_error {
   public:
+    /// The constructors of std::logic_error.
     using std::logic_error::logic_error;
 };
 
@@ -286,13 +291,15 @@ struct queued_value {
 
 }  // namespace detail
 
-// A handle on one subscription: pass it to Dispatcher::unsubscribe. Copyable; it does not keep the
-// handler alive.
+/// A handle on one subscription: pass it to Dispatcher::unsubscribe. Copyable; it does not keep the
+/// handler alive. Thread-safe as a value: copies may be used on any threads.
 class CONCERT_API subscription {
   public:
+    /// A handle on no subscription: active() is false, and unsubscribing it does nothing. Never
+    /// throws.
     subscription() noexcept = default;
 
-    // True from subscribe until unsubscribe.
+    /// True from subscribe until unsubscribe. Never throws; thread-safe.
     bool active() const noexcept;
 
   private:
@@ -305,15 +312,23 @@ class CONCERT_API subscription {
     std::weak_ptr<detail::subscriber> node_;
 };
 
-// Owns a subscription and unsubscribes it on destruction (with unsubscribe's guarantee: once the
-// destructor has returned, the handler is not running and never runs again).
+/// Owns a subscription and unsubscribes it on destruction (with unsubscribe's guarantee: once the
+/// destructor has returned, the handler is not running and never runs again).
+///
+/// Move-only. Not thread-safe: one thread at a time uses one scoped_subscription.
 class CONCERT_API scoped_subscription {
   public:
+    /// Owns no subscription. Never throws.
     scoped_subscription() noexcept = default;
+    /// Takes ownership of `s`. Never throws.
     explicit scoped_subscription(subscription s) noexcept : subscription_(std::move(s)) {}
+    /// Unsubscribes, as reset() does. Never throws.
     ~scoped_subscription() { reset(); }
 
+    /// Takes over `other`'s subscription, leaving `other` with none. Never throws.
     scoped_subscription(scoped_subscription&& other) noexcept : subscription_(other.release()) {}
+    /// Unsubscribes its own subscription, then takes over `other`'s, leaving `other` with none.
+    /// Never throws.
     scoped_subscription& operator=(scoped_subscription&& other) noexcept {
         if (this != &other) {
             reset();
@@ -321,39 +336,53 @@ class CONCERT_API scoped_subscription {
         }
         return *this;
     }
+    /// Not copyable: one owner per subscription.
     scoped_subscription(const scoped_subscription&) = delete;
+    /// Not copyable: one owner per subscription.
     scoped_subscription& operator=(const scoped_subscription&) = delete;
 
-    // Unsubscribes now.
+    /// Unsubscribes now (with unsubscribe's guarantee), and owns no subscription afterwards; does
+    /// nothing when it owns none. Never throws.
     void reset() noexcept;
 
-    // Gives up ownership: the subscription stays.
+    /// Gives up ownership: the subscription stays. Returns it and owns none afterwards. Never
+    /// throws.
     subscription release() noexcept { return std::exchange(subscription_, {}); }
 
+    /// The subscription owned, which stays owned. Never throws.
     const subscription& get() const noexcept { return subscription_; }
 
   private:
     subscription subscription_;
 };
 
+/// Concert's messaging: objects send (sender, message) pairs, optionally with a value, and the
+/// handlers subscribed to them run on the dispatcher's delivery thread, one at a time, in send
+/// order. concert::dispatcher is the global one.
+///
+/// Thread-safe: any thread (a handler too) may subscribe, unsubscribe and send.
 class CONCERT_API Dispatcher {
   public:
-    // Constant-initialised and cheap: the queue and the delivery thread are created on first use,
-    // so a dispatcher (like concert::dispatcher) may be used from any static initialiser.
+    /// Constant-initialised and cheap: the queue and the delivery thread are created on first use,
+    /// so a dispatcher (like concert::dispatcher) may be used from any static initialiser. Never
+    /// throws.
     constexpr Dispatcher() noexcept = default;
 
-    // Delivers every message already sent, then joins the delivery thread. A handler may destroy
-    // its own dispatcher once no other call on it is in progress: the delivery under way then
-    // finishes after the destructor has returned, and frees the state.
+    /// Delivers every message already sent, then joins the delivery thread. A handler may destroy
+    /// its own dispatcher once no other call on it is in progress: the delivery under way then
+    /// finishes after the destructor has returned, and frees the state.
     ~Dispatcher();
 
+    /// Not copyable: subscriptions and queued messages belong to one dispatcher.
     Dispatcher(const Dispatcher&) = delete;
+    /// Not copyable: subscriptions and queued messages belong to one dispatcher.
     Dispatcher& operator=(const Dispatcher&) = delete;
 
-    // Calls handler(sender) (or handler(sender, message)) for each `message` that `sender` sends;
-    // a handler taking a value last, (sender, const V&) or (sender, message, const V&), receives
-    // the value sent with the message (see send). The dispatcher keeps its own copy of `message`.
-    // A null handler is std::invalid_argument. Thread-safe; handlers may subscribe.
+    /// Calls handler(sender) (or handler(sender, message)) for each `message` that `sender` sends;
+    /// a handler taking a value last, (sender, const V&) or (sender, message, const V&), receives
+    /// the value sent with the message (see send). The dispatcher keeps its own copy of `message`.
+    /// A null handler is std::invalid_argument; also throws std::bad_alloc, and what copying or
+    /// moving the handler throws. Thread-safe; handlers may subscribe.
     template <class F>
     requires detail::handler_for<F, const void> subscription subscribe(const void* sender,
                                                                        std::string_view message,
@@ -362,7 +391,8 @@ class CONCERT_API Dispatcher {
                    detail::adapt_handler<const void>(std::forward<F>(handler)));
     }
 
-    // Typed form: the handler receives the sender as the T* given here.
+    /// Typed form: the handler receives the sender as the `T*` given here. Throws as the untyped
+    /// form does. Thread-safe.
     template <class T, class F>
     requires(!std::is_void_v<T> && detail::handler_for<F, T>) subscription
         subscribe(T* sender, std::string_view message, F&& handler) {
@@ -370,7 +400,8 @@ class CONCERT_API Dispatcher {
                    detail::adapt_handler<T>(std::forward<F>(handler)));
     }
 
-    // `message` from any sender.
+    /// `message` from any sender; the handler receives each sender as a `const void*`. Throws as
+    /// the form above does. Thread-safe.
     template <class F>
     requires detail::handler_for<F, const void> subscription subscribe(any_sender_t,
                                                                        std::string_view message,
@@ -379,7 +410,8 @@ class CONCERT_API Dispatcher {
                    detail::adapt_handler<const void>(std::forward<F>(handler)));
     }
 
-    // Every message of `sender`; a handler taking (sender, message) learns which one it is.
+    /// Every message of `sender`; a handler taking (sender, message) learns which one it is. Throws
+    /// as the forms above do. Thread-safe.
     template <class F>
     requires detail::handler_for<F, const void> subscription subscribe(const void* sender,
                                                                        any_message_t, F&& handler) {
@@ -387,6 +419,8 @@ class CONCERT_API Dispatcher {
                    detail::adapt_handler<const void>(std::forward<F>(handler)));
     }
 
+    /// Every message of `sender`, typed: the handler receives the sender as the `T*` given here.
+    /// Throws as the forms above do. Thread-safe.
     template <class T, class F>
     requires(!std::is_void_v<T> && detail::handler_for<F, T>) subscription
         subscribe(T* sender, any_message_t, F&& handler) {
@@ -394,48 +428,50 @@ class CONCERT_API Dispatcher {
                    detail::adapt_handler<T>(std::forward<F>(handler)));
     }
 
-    // Once this returns on any thread but the one delivering, the handler is not running and is
-    // never called again: it waits for a call of that handler in progress, and for nothing else.
-    // Inside a handler it does not wait (the call in progress may be its own). Unsubscribing
-    // twice, or a default-constructed subscription, does nothing; a subscription of another
-    // dispatcher is std::invalid_argument. Thread-safe.
+    /// Once this returns on any thread but the one delivering, the handler is not running and is
+    /// never called again: it waits for a call of that handler in progress, and for nothing else.
+    /// Inside a handler it does not wait (the call in progress may be its own). Unsubscribing
+    /// twice, or a default-constructed subscription, does nothing; a subscription of another
+    /// dispatcher is std::invalid_argument. Thread-safe.
     void unsubscribe(const subscription& s);
 
-    // Queues (sender, message) and returns: handlers run on the delivery thread, one at a time, in
-    // send order. When async is disabled (concert::DISABLE) or after shutdown(), the sender
-    // delivers inline, and everything queued meanwhile, before it returns; but if another thread
-    // is delivering already (or a handler sends), send only queues and returns, and that thread
-    // delivers the message after those sent before. So a handler that sends iterates instead of
-    // recursing, and one handler at a time in send order holds whatever DISABLE does. A throwing
-    // handler goes to concert::report_error; delivery goes on. Thread-safe; throws only
-    // std::bad_alloc.
+    /// Queues (sender, message) and returns: handlers run on the delivery thread, one at a time, in
+    /// send order. When async is disabled (concert::DISABLE) or after shutdown(), the sender
+    /// delivers inline, and everything queued meanwhile, before it returns; but if another thread
+    /// is delivering already (or a handler sends), send only queues and returns, and that thread
+    /// delivers the message after those sent before. So a handler that sends iterates instead of
+    /// recursing, and one handler at a time in send order holds whatever DISABLE does. A throwing
+    /// handler goes to concert::report_error; delivery goes on. Thread-safe; throws only
+    /// std::bad_alloc.
     void send(const void* sender, std::string_view message);
 
-    // Sends `message` with a copy of `value` (decayed: a string literal arrives as const char*;
-    // send a std::string to carry text). Handlers taking (sender, const V&) or
-    // (sender, message, const V&) receive it; handlers taking no value receive the message. A
-    // handler whose V is not exactly the value's type is not called: a message_value_mismatch
-    // naming both types goes to concert::report_error, and delivery goes on. Small trivially
-    // copyable values are queued without allocation. As send() otherwise; also throws what
-    // copying the value throws.
+    /// Sends `message` with a copy of `value` (decayed: a string literal arrives as const char*;
+    /// send a std::string to carry text). Handlers taking (sender, const V&) or
+    /// (sender, message, const V&) receive it; handlers taking no value receive the message. A
+    /// handler whose V is not exactly the value's type is not called: a message_value_mismatch
+    /// naming both types goes to concert::report_error, and delivery goes on. Small trivially
+    /// copyable values are queued without allocation. As send() otherwise; also throws what
+    /// copying the value throws. Thread-safe.
     template <class V>
     void send(const void* sender, std::string_view message, V&& value) {
         send_value(sender, message,
                    detail::queued_value::make<std::decay_t<V>>(std::forward<V>(value)));
     }
 
-    // Returns once every message sent before the call has been delivered, by whichever thread
-    // delivers. Called from inside a handler it would wait for itself: std::logic_error.
-    // Thread-safe.
+    /// Returns once every message sent before the call has been delivered, by whichever thread
+    /// delivers. Called from inside a handler it would wait for itself: std::logic_error.
+    /// Thread-safe.
     void flush();
 
-    // Blocks until `sender` sends `message` (after this call began) or `timeout` passes; true if it
-    // was sent. It returns as the message is sent, before its handlers run (flush() waits for
-    // them). A timeout too long for the clock (duration::max() of any unit) waits forever.
-    // Thread-safe.
+    /// Blocks until `sender` sends `message` (after this call began) or `timeout` passes; true if
+    /// it was sent. It returns as the message is sent, before its handlers run (flush() waits for
+    /// them). A timeout too long for the clock (duration::max() of any unit) waits forever.
+    /// Thread-safe.
     bool wait(const void* sender, std::string_view message,
               std::chrono::steady_clock::duration timeout);
 
+    /// As wait() above, with a timeout of any unit: rounded up to the clock's unit; one too long
+    /// for the clock waits forever, and a zero or negative one does not wait. Thread-safe.
     template <class Rep, class Period>
     bool wait(const void* sender, std::string_view message,
               const std::chrono::duration<Rep, Period>& timeout) {
@@ -454,10 +490,10 @@ class CONCERT_API Dispatcher {
         return wait(sender, message, std::chrono::ceil<clock_duration>(timeout));
     }
 
-    // Delivers what was already sent and joins the delivery thread; later sends are delivered
-    // inline on the sender's thread. The global dispatcher does this at program exit. From a
-    // handler on the delivery thread it does not wait: the thread finishes the queue and leaves,
-    // and the destructor joins it. Thread-safe.
+    /// Delivers what was already sent and joins the delivery thread; later sends are delivered
+    /// inline on the sender's thread. The global dispatcher does this at program exit. From a
+    /// handler on the delivery thread it does not wait: the thread finishes the queue and leaves,
+    /// and the destructor joins it. Thread-safe.
     void shutdown();
 
   private:
@@ -485,7 +521,8 @@ class CONCERT_API Dispatcher {
     bool process_lifetime_ = false;
 };
 
-// The dispatcher all devices share. Usable from static initialisers and during program exit.
+/// The dispatcher all devices share. Usable from static initialisers and during program exit.
+/// Thread-safe, as any Dispatcher.
 extern CONCERT_API constinit Dispatcher& dispatcher;
 
 }  // namespace concert
