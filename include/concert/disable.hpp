@@ -28,6 +28,9 @@ CONCERT_API inline constinit std::atomic<bool> DISABLE{false};
 #else
 #define CONCERT_POOL_ABI pooled
 #endif
+// Around the pool's declarations (the API reference leaves the inline namespace out).
+#define CONCERT_POOL_ABI_BEGIN inline namespace CONCERT_POOL_ABI {
+#define CONCERT_POOL_ABI_END }
 
 #ifdef CONCERT_DISABLE_ASYNC
 /// True when the program is built with `CONCERT_DISABLE_ASYNC` defined (the CMake option of the

@@ -17,9 +17,9 @@
 
 namespace concert {
 
-inline namespace CONCERT_POOL_ABI {
+CONCERT_POOL_ABI_BEGIN
 class thread_pool;
-}  // namespace CONCERT_POOL_ABI
+CONCERT_POOL_ABI_END
 
 namespace detail {
 

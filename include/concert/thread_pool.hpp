@@ -19,9 +19,9 @@
 
 namespace concert {
 
-inline namespace CONCERT_POOL_ABI {
+CONCERT_POOL_ABI_BEGIN
 class thread_pool;
-}  // namespace CONCERT_POOL_ABI
+CONCERT_POOL_ABI_END
 
 namespace detail {
 // What a pool's tasks record as their owner (see state_base::owner).
@@ -32,7 +32,7 @@ template <class F>
 concept not_priority = !std::same_as<std::decay_t<F>, priority>;
 }  // namespace detail
 
-inline namespace CONCERT_POOL_ABI {
+CONCERT_POOL_ABI_BEGIN
 
 /// A pool of `size()` slots for running tasks. Queued tasks start by priority, then in submission
 /// order, each on exactly one thread. A task that blocks (in a future's wait, a buffered stage, the
@@ -108,6 +108,7 @@ class CONCERT_API thread_pool {
     /// Throws concert::pool_stopped (having dropped `t`) as submit does.
     void enqueue(detail::task* t, priority p);
 
+    /// The pool's internals, defined in the library.
     struct CONCERT_NO_EXPORT state;
 
     /// Defined by the library for the CONCERT_DISABLE_ASYNC setting it was built with; code built
@@ -119,7 +120,7 @@ class CONCERT_API thread_pool {
     std::shared_ptr<state> state_;
 };
 
-}  // namespace CONCERT_POOL_ABI
+CONCERT_POOL_ABI_END
 
 /// The global pool, created on first use with default_pool_size() workers and never destroyed, so
 /// that it serves static destructors and the global dispatcher's last deliveries too. At exit it
@@ -175,6 +176,8 @@ void post_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
 
 }  // namespace detail
 
+CONCERT_POOL_ABI_BEGIN
+
 template <detail::not_priority F, class... Args>
 future<detail::call_result_t<F, Args...>> thread_pool::submit(F&& f, Args&&... args) {
     return detail::submit_to(this, priority::normal, std::forward<F>(f),
@@ -195,6 +198,8 @@ template <class F, class... Args>
 void thread_pool::post(priority p, F&& f, Args&&... args) {
     detail::post_to(this, p, std::forward<F>(f), std::forward<Args>(args)...);
 }
+
+CONCERT_POOL_ABI_END
 
 /// Runs f(args...) on the default pool (inline when async is disabled); throws as
 /// thread_pool::submit does. Thread-safe.
