@@ -9,7 +9,7 @@ mkdir -p "$out"
 
 # Markdown code fences in the pages are not compiled: every snippet comes from examples/ through
 # literalinclude (shell commands and CMake code excepted).
-if grep -n '^```\(cpp\|c++\)' docs/*.md docs/*/*.md 2>/dev/null; then
+if grep -rn --include='*.md' '^```\(cpp\|c++\)' docs; then
     echo "docs: C++ code fences above; include the code from examples/ instead" >&2
     exit 1
 fi
