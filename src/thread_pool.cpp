@@ -55,6 +55,8 @@ struct fifo {
     detail::task* tail = nullptr;
 };
 
+void run_inline(detail::task* t) noexcept;
+
 }  // namespace
 
 struct thread_pool::state final : detail::blocking_hooks,
@@ -113,10 +115,15 @@ struct thread_pool::state final : detail::blocking_hooks,
 
     void enqueue(detail::task* t, priority p) {
         {
-            std::lock_guard lock(mutex);
+            std::unique_lock lock(mutex);
             // Decided under the lock with which threads decide to exit: accepted work always runs.
             // During destruction the pool still takes work from its own tasks (they are drained).
             if (stopping && current != this) {
+                if (retired) {
+                    lock.unlock();
+                    run_inline(t);
+                    return;
+                }
                 t->drop();
                 throw pool_stopped(
                     "concert::thread_pool: submit after the pool's destruction began");
@@ -172,6 +179,34 @@ struct thread_pool::state final : detail::blocking_hooks,
         } else {
             threads.push_back(std::move(thread));
         }
+    }
+
+    // After stopping was set: wakes the threads, which drain the queue and exit, and joins them.
+    // Spares may start while the queue drains: it joins until none is left.
+    void join_all() {
+        work_available_event.notify_all();
+        std::unique_lock lock(mutex);
+        while (!threads.empty()) {
+            std::thread t = std::move(threads.back());
+            threads.pop_back();
+            lock.unlock();
+            t.join();
+            lock.lock();
+        }
+    }
+
+    // The default pool at exit: runs what is queued, joins its threads (so that none runs while
+    // the process ends), and from then on runs whatever static destructors submit inline.
+    void retire() {
+        {
+            std::lock_guard lock(mutex);
+            stopping = true;
+            retired = true;
+            if (exit_locked()) {
+                exiting.store(true);
+            }
+        }
+        join_all();
     }
 
     void work(std::size_t index);
@@ -230,6 +265,7 @@ struct thread_pool::state final : detail::blocking_hooks,
     std::vector<std::thread> threads;     // under mutex
     bool stopping = false;                // under mutex
     bool detached = false;                // under mutex: destroyed from its own task
+    bool retired = false;                 // under mutex: stopped for good, later work runs inline
     std::atomic<bool> exiting{false};     // set once exit_locked() holds: it then always will
 
     // Idle threads: a few spin, the others sleep on `work`.
@@ -439,18 +475,7 @@ thread_pool::~thread_pool() {
         return;
     }
     lock.unlock();
-    state_->work_available_event.notify_all();
-    // Spares may start while the queue drains: join until none is left.
-    for (;;) {
-        lock.lock();
-        if (state_->threads.empty()) {
-            break;
-        }
-        std::thread t = std::move(state_->threads.back());
-        state_->threads.pop_back();
-        lock.unlock();
-        t.join();
-    }
+    state_->join_all();
 }
 
 const bool thread_pool::built_for_this_setting = true;
@@ -527,11 +552,13 @@ namespace {
 
 thread_pool* the_default_pool = nullptr;
 
-// At exit the default pool runs what is queued by then, but stays: static destructors that run
-// later may still submit to it.
+// At exit the default pool runs what is queued by then and joins its threads, but stays: static
+// destructors that run later may still submit to it, and their work runs inline. (Called from one
+// of its own tasks, exit cannot join that task's thread: the pool is left running.)
 void drain_default_pool() {
     if (!the_default_pool->is_worker_thread()) {
-        the_default_pool->wait_idle();
+        const auto* identity = detail::pool_identity(*the_default_pool);
+        const_cast<thread_pool::state*>(static_cast<const thread_pool::state*>(identity))->retire();
     }
 }
 

@@ -124,7 +124,9 @@ CONCERT_POOL_ABI_END
 
 /// The global pool, created on first use with default_pool_size() workers and never destroyed, so
 /// that it serves static destructors and the global dispatcher's last deliveries too. At exit it
-/// first runs everything queued by then (see docs/asynchronous-execution.md).
+/// runs everything queued by then and joins its threads; what is submitted after that runs inline
+/// (see docs/asynchronous-execution.md). Throws what default_pool_size() throws, on first use.
+/// Thread-safe.
 CONCERT_API thread_pool& default_pool();
 
 /// 128 (device calls mostly block, so the default pool is sized for blocking work rather than
