@@ -292,24 +292,21 @@ void ensure_completion(const future<T>& f) {
 template <class T>
 template <class G>
 auto future<T>::then(G&& g) const {
-    require_state("then");
-    using state_type = detail::then_state<T, std::decay_t<G>>;
-    auto* s = new state_type(std::forward<G>(g), state_->owner(), nullptr);
-    auto result = detail::future_access::adopt<typename state_type::value_type>(s);
-    s->follow(state_);
-    detail::ensure_completion(*this);
-    if (!state_->add_continuation(s)) {
-        s->fire();
-    }
-    return result;
+    return then_on(nullptr, std::forward<G>(g));
 }
 
 template <class T>
 template <class G>
 auto future<T>::then(thread_pool& pool, G&& g) const {
+    return then_on(&pool, std::forward<G>(g));
+}
+
+template <class T>
+template <class G>
+auto future<T>::then_on(thread_pool* pool, G&& g) const {
     require_state("then");
     using state_type = detail::then_state<T, std::decay_t<G>>;
-    auto* s = new state_type(std::forward<G>(g), state_->owner(), &pool);
+    auto* s = new state_type(std::forward<G>(g), state_->owner(), pool);
     auto result = detail::future_access::adopt<typename state_type::value_type>(s);
     s->follow(state_);
     detail::ensure_completion(*this);
