@@ -640,10 +640,19 @@ void schedule_continuation(task* t, const void* owner, thread_pool* pool) {
         return;
     }
     if (owner != nullptr) {
-        const std::lock_guard lock(registry().mutex);
-        const auto* owning = static_cast<const thread_pool::state*>(owner);
-        if (registry().live.contains(owning)) {
-            const_cast<thread_pool::state*>(owning)->enqueue(t, priority::normal);
+        // Kept alive past the lock: enqueue may run the task inline (a retired pool), and the
+        // task may schedule continuations itself.
+        std::shared_ptr<thread_pool::state> owning;
+        {
+            const std::lock_guard lock(registry().mutex);
+            auto* found =
+                const_cast<thread_pool::state*>(static_cast<const thread_pool::state*>(owner));
+            if (registry().live.contains(found)) {
+                owning = found->shared_from_this();
+            }
+        }
+        if (owning) {
+            owning->enqueue(t, priority::normal);
             return;
         }
     }
