@@ -83,11 +83,12 @@ struct thread_pool::state final : detail::blocking_hooks,
 
     // The oldest task of the highest priority, for a thread that holds (or now takes) a slot.
     detail::task* pop_locked() {
-        for (auto q = queues.rbegin(); q != queues.rend(); ++q) {
-            if (detail::task* t = q->head) {
-                q->head = t->next;
-                if (q->head == nullptr) {
-                    q->tail = nullptr;
+        for (std::size_t i = queues.size(); i-- > 0;) {  // high first
+            auto& q = queues[i];
+            if (detail::task* t = q.head) {
+                q.head = t->next;
+                if (q.head == nullptr) {
+                    q.tail = nullptr;
                 }
                 nodes.store(nodes.load(std::memory_order_relaxed) - 1);
                 return t;

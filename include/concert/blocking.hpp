@@ -11,11 +11,9 @@ namespace detail {
 // What a pool does when one of its tasks blocks and when it resumes.
 class blocking_hooks {
   public:
+    virtual ~blocking_hooks() = default;
     virtual void begin_blocking() noexcept = 0;
     virtual void end_blocking() noexcept = 0;
-
-  protected:
-    ~blocking_hooks() = default;
 };
 
 // Set by a pool while its thread runs a task, null everywhere else (and inside a blocking_scope).

@@ -1,6 +1,7 @@
 // What runs when a state finishes: future::then's continuation (a state of its own that is queued
 // on a pool once its input finished), the forwarding of an unwrapped inner future, and the states
-// behind when_all and when_any. Included at the end of future.hpp.
+// behind when_all and when_any. The tail of future.hpp, which includes it at its end (so it does
+// not include future.hpp back).
 #pragma once
 
 #include <atomic>
@@ -17,7 +18,6 @@
 #include <utility>
 #include <vector>
 
-#include "../future.hpp"
 #include "shared_state.hpp"
 
 namespace concert {
@@ -91,7 +91,6 @@ class forwarder final : public continuation {
     }
 
   private:
-    ~forwarder() = default;
     value_state<V>* target_;
     future<V> inner_;
 };

@@ -52,6 +52,14 @@ inline constexpr const char* unobserved_failure_origin =
 // promise's setter, cancel(), a when_all's last input): so an outcome is published exactly once.
 class state_base {
   public:
+    // Public and virtual: release() deletes the most derived state.
+    virtual ~state_base() {
+        auto* c = continuations_.load(std::memory_order_acquire);
+        while (c != nullptr && c != closed()) {
+            std::exchange(c, c->next)->abandon();
+        }
+    }
+
     state_base(const state_base&) = delete;
     state_base& operator=(const state_base&) = delete;
 
@@ -170,13 +178,6 @@ class state_base {
   protected:
     state_base(std::uint32_t refs, const void* owner, bool adopted) noexcept
         : refs_(refs), owner_(owner), adopted_(adopted) {}
-
-    virtual ~state_base() {
-        auto* c = continuations_.load(std::memory_order_acquire);
-        while (c != nullptr && c != closed()) {
-            std::exchange(c, c->next)->abandon();
-        }
-    }
 
     // Publishes the outcome: wakes the sleepers, then fires the continuations in the order they
     // were added. The caller took the state with try_start and holds a reference.
@@ -302,16 +303,16 @@ class shared_state : public state_base {
     // A standard shared future of the same outcome, made on the first request and kept.
     std::shared_future<T> standard();
 
-  protected:
-    shared_state(std::uint32_t refs, const void* owner, bool adopted = false) noexcept
-        : state_base(refs, owner, adopted) {}
-
     ~shared_state() override {
         if (has_value_) {
             storage_.value.~stored();
         }
         delete standard_.load(std::memory_order_acquire);
     }
+
+  protected:
+    shared_state(std::uint32_t refs, const void* owner, bool adopted = false) noexcept
+        : state_base(refs, owner, adopted) {}
 
     // Called once, by whoever took the state with try_start.
     template <class... Args>
@@ -362,8 +363,9 @@ class shared_state : public state_base {
 
     // Constructed only by set_value.
     union storage {
-        storage() noexcept {}
-        ~storage() {}
+        // Not defaulted: with a non-trivial T, a defaulted member would be deleted.
+        storage() noexcept {}  // NOLINT(modernize-use-equals-default)
+        ~storage() {}          // NOLINT(modernize-use-equals-default)
         stored value;
     };
     storage storage_;
@@ -398,7 +400,6 @@ class shared_state<T>::bridge final : public continuation {
     void abandon() noexcept override { delete this; }
 
   private:
-    ~bridge() = default;
     shared_state* state_;
 };
 

@@ -71,15 +71,13 @@ class task {
     task() = default;
     task(const task&) = delete;
     task& operator=(const task&) = delete;
+    virtual ~task() = default;
 
     virtual bool start() noexcept = 0;
     virtual void run_and_drop() noexcept = 0;
     virtual void drop() noexcept = 0;
 
     task* next = nullptr;
-
-  protected:
-    ~task() = default;
 };
 
 inline constexpr const char* detached_task_origin = "a fire-and-forget task";
@@ -110,7 +108,6 @@ class detached_task final : public task {
     void drop() noexcept override { delete this; }
 
   private:
-    ~detached_task() = default;
     Call call_;
 };
 
