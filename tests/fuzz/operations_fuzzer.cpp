@@ -37,6 +37,7 @@ struct pending {
     concert::future<int> result;
     int value;
     bool throws;
+    mutable bool checked = false;  // read through result(): a failure is then observed
 };
 
 // One subscription and how many calls it must have had once the dispatcher is flushed.
@@ -145,11 +146,15 @@ class session {
                     check_future(futures_[static_cast<std::size_t>(arg) % futures_.size()]);
                 }
                 break;
-            case 4:  // drop a future unwaited
+            case 4:  // drop a future unwaited: a failure nobody read is reported once
                 if (!futures_.empty()) {
-                    futures_.erase(futures_.begin() +
-                                   static_cast<std::ptrdiff_t>(static_cast<std::size_t>(arg) %
-                                                               futures_.size()));
+                    const auto dropped =
+                        futures_.begin() + static_cast<std::ptrdiff_t>(
+                                               static_cast<std::size_t>(arg) % futures_.size());
+                    if (dropped->throws && !dropped->checked) {
+                        ++unobserved_failures_;
+                    }
+                    futures_.erase(dropped);
                 }
                 break;
             case 5:
@@ -199,6 +204,7 @@ class session {
     }
 
     static void check_future(const pending& p) {
+        p.checked = true;
         check(p.result.wait_for(std::chrono::hours(1)), "a future did not finish");
         check(p.result.done(), "a finished future is not done");
         try {
@@ -287,8 +293,8 @@ class session {
         futures_.clear();
         pool_.reset();  // drains the queue: every posted task has run afterwards
         check(posted_ran_.load() == posted_, "a posted task was lost");
-        check(reported_errors.load() - reports_baseline_ == posted_throwing_,
-              "a posted task's exception was lost or reported twice");
+        check(reported_errors.load() - reports_baseline_ == posted_throwing_ + unobserved_failures_,
+              "a posted task's or a dropped future's exception was lost or reported twice");
     }
 
     const int reports_baseline_ = reported_errors.load();
@@ -298,6 +304,7 @@ class session {
     std::atomic<int> posted_ran_{0};
     int posted_ = 0;
     int posted_throwing_ = 0;
+    int unobserved_failures_ = 0;
     int sender_objects_[senders] = {};
     std::vector<subscribed> subscriptions_;
     std::optional<stage_under_test> stage_;
