@@ -289,6 +289,22 @@ TEST(Promise, DestroyedUnsetItsFuturesThrowBrokenPromise) {
     EXPECT_THROW(f.result(), concert::broken_promise);
 }
 
+TEST(Promise, AProducerRacingACancelLearnsItWithoutAnException) {
+    concert::promise<double> reply;
+    auto f = reply.get_future();
+    EXPECT_FALSE(reply.settled());
+    EXPECT_TRUE(f.cancel());
+    EXPECT_TRUE(reply.settled());
+    EXPECT_FALSE(reply.try_set_value(3.5));
+    EXPECT_FALSE(reply.try_set_exception(std::make_exception_ptr(motor_fault())));
+    EXPECT_THROW(f.result(), concert::cancelled);
+    concert::promise<double> answered;
+    EXPECT_TRUE(answered.try_set_value(1.5));
+    EXPECT_TRUE(answered.settled());
+    EXPECT_EQ(answered.get_future().result(), 1.5);
+    EXPECT_THROW(answered.try_set_exception(nullptr), std::invalid_argument);
+}
+
 TEST(Promise, ReferencesVoidAndExceptions) {
     int position = 3;
     concert::promise<int&> ref;

@@ -53,29 +53,49 @@ class promise {
 
     /// Publishes the value (constructed from `args`; for promise<T&> the reference, for
     /// promise<void> nothing). Wakes the waiters and fires the continuations on this thread's turn.
+    /// Throws std::future_error (promise_already_satisfied) if the outcome is set already.
     template <class... Args>
     void set_value(Args&&... args) {
-        bool published = false;
-        if constexpr (std::is_reference_v<T>) {
-            static_assert(sizeof...(Args) == 1, "promise<T&>::set_value takes one T&");
-            published = require_state()->publish_value(std::addressof(args)...);
-        } else {
-            published = require_state()->publish_value(std::forward<Args>(args)...);
-        }
-        if (!published) {
+        if (!try_set_value(std::forward<Args>(args)...)) {
             throw std::future_error(std::future_errc::promise_already_satisfied);
         }
     }
 
-    /// Publishes the exception `error` (a null one is std::invalid_argument).
+    /// Publishes the exception `error` (a null one is std::invalid_argument). Throws
+    /// std::future_error (promise_already_satisfied) if the outcome is set already.
     void set_exception(std::exception_ptr error) {
-        if (!error) {
-            throw std::invalid_argument("concert::promise::set_exception: a null exception_ptr");
-        }
-        if (!require_state()->publish_exception(std::move(error))) {
+        if (!try_set_exception(std::move(error))) {
             throw std::future_error(std::future_errc::promise_already_satisfied);
         }
     }
+
+    /// As set_value, but returns false instead of throwing when the outcome is set already: for a
+    /// producer racing with its future's cancel(), such as a device's reply arriving after the
+    /// operator aborted. The value is made first, so a throwing constructor leaves the promise
+    /// unset.
+    template <class... Args>
+    bool try_set_value(Args&&... args) {
+        if constexpr (std::is_reference_v<T>) {
+            static_assert(sizeof...(Args) == 1, "promise<T&>::set_value takes one T&");
+            return require_state()->publish_value(std::addressof(args)...);
+        } else {
+            return require_state()->publish_value(std::forward<Args>(args)...);
+        }
+    }
+
+    /// As set_exception, but returns false instead of throwing when the outcome is set already.
+    /// A null `error` is std::invalid_argument.
+    bool try_set_exception(std::exception_ptr error) {
+        if (!error) {
+            throw std::invalid_argument("concert::promise::set_exception: a null exception_ptr");
+        }
+        return require_state()->publish_exception(std::move(error));
+    }
+
+    /// True once the outcome is set: by this promise, or by a future's cancel(). A producer may
+    /// poll it to stop work nobody waits for any more. Throws std::future_error (no_state) on a
+    /// moved-from promise.
+    bool settled() const { return require_state()->taken(); }
 
     /// Exchanges the states of two promises.
     void swap(promise& other) noexcept { std::swap(state_, other.state_); }

@@ -64,6 +64,8 @@ class state_base {
     state_base& operator=(const state_base&) = delete;
 
     bool finished() const noexcept { return phase(status_.load()) == phase_finished; }
+    // Taken by somebody (running, or finished): no other outcome can be published.
+    bool taken() const noexcept { return phase(status_.load()) != phase_pending; }
 
     // Takes the pending state for the caller, who must then publish an outcome. False when it
     // has been taken already.
