@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -23,6 +24,8 @@
 #include "support.hpp"
 
 namespace {
+
+using concert::testing::reported_errors;
 
 // Passes when `text` contains `part`, and otherwise shows both.
 ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
@@ -43,37 +46,6 @@ std::string message_of(Call&& call) {
     ADD_FAILURE() << "no exception was thrown";
     return {};
 }
-
-// Records what reaches concert's error handler during one test.
-class recorded_errors {
-  public:
-    recorded_errors()
-        : previous_(
-              concert::set_error_handler([this](std::exception_ptr e, std::string_view origin) {
-                  std::lock_guard lock(mutex_);
-                  errors_.emplace_back(concert::describe(e), std::string(origin));
-                  last_ = std::move(e);
-              })) {}
-    ~recorded_errors() { concert::set_error_handler(std::move(previous_)); }
-    recorded_errors(const recorded_errors&) = delete;
-    recorded_errors& operator=(const recorded_errors&) = delete;
-
-    // (description, origin) pairs, in report order.
-    std::vector<std::pair<std::string, std::string>> errors() {
-        std::lock_guard lock(mutex_);
-        return errors_;
-    }
-    std::exception_ptr last() {
-        std::lock_guard lock(mutex_);
-        return last_;
-    }
-
-  private:
-    std::mutex mutex_;
-    std::vector<std::pair<std::string, std::string>> errors_;
-    std::exception_ptr last_;
-    concert::error_handler previous_;
-};
 
 // Sets an environment variable for one scope and restores the previous value.
 class scoped_environment {
@@ -248,15 +220,17 @@ TEST(BadInput, SubscribingANullHandlerIsInvalidArgument) {
 
 // Row: a null task: the standard's std::bad_function_call, in the future or at the error handler.
 TEST(BadInput, SubmittingAnEmptyFunctionGivesBadFunctionCallInTheFutureOrTheErrorHandler) {
-    recorded_errors recorded;
+    reported_errors recorded;
     concert::thread_pool pool(1);
     const auto result = pool.submit(std::function<int()>{});
     EXPECT_THROW(result.result(), std::bad_function_call);
 
+    const auto posted_at = std::source_location::current().line() + 1;
     pool.submit([&pool] { pool.post(std::function<void()>{}); }).wait();
     pool.submit([] {}).wait();  // the post above ran before this, on the only worker
     ASSERT_EQ(recorded.errors().size(), 1U);
-    EXPECT_EQ(recorded.errors()[0].second, "a fire-and-forget task");
+    EXPECT_EQ(recorded.errors()[0].second,
+              "a fire-and-forget task posted at bad_input_test.cpp:" + std::to_string(posted_at));
 }
 
 // Row: unsubscribing twice (or a default-constructed subscription).
@@ -283,7 +257,7 @@ TEST(BadInput, UnsubscribingTwiceDoesNothingAndAnotherDispatchersSubscriptionIsI
 
 // Row: a handler that throws: the error handler gets it, naming the message; delivery goes on.
 TEST(BadInput, AThrowingHandlerIsReportedWithItsMessageAndDeliveryGoesOn) {
-    recorded_errors recorded;
+    reported_errors recorded;
     concert::Dispatcher dispatcher;
     int shutter = 0;
     int later_calls = 0;
@@ -315,7 +289,7 @@ TEST(BadInput, FlushingFromInsideAHandlerIsLogicError) {
 
 // Row: a task that throws a value not derived from std::exception: the very value, rethrown.
 TEST(BadInput, ATaskThrowingANonStdExceptionValueRethrowsThatValueOrReportsIt) {
-    recorded_errors recorded;
+    reported_errors recorded;
     concert::thread_pool pool(1);
     const auto result = pool.submit([]() -> int { throw 42; });
     try {
@@ -445,7 +419,7 @@ TEST(BadInput, TogglingDisableWhileHandlersRunKeepsOrderAndOneAtATime) {
 
 // Row: a handler whose value type does not match the value sent (or that wants one when none was).
 TEST(BadInput, AHandlerWhoseValueTypeDoesNotMatchIsReportedNamingBothTypes) {
-    recorded_errors recorded;
+    reported_errors recorded;
     concert::Dispatcher dispatcher;
     int motor = 0;
     double received = 0;

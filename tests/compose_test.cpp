@@ -21,31 +21,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using concert::testing::gate;
+using concert::testing::reported_errors;
 
 constexpr auto hang_bound = 60s;
 
 struct motor_fault : std::runtime_error {
     motor_fault() : std::runtime_error("motor fault") {}
-};
-
-// Collects what reaches the error handler, and restores the previous one.
-class reported_errors {
-  public:
-    reported_errors()
-        : previous_(concert::set_error_handler([this](std::exception_ptr e, std::string_view) {
-              const std::lock_guard lock(mutex_);
-              messages_.push_back(concert::describe(e));
-          })) {}
-    ~reported_errors() { concert::set_error_handler(std::move(previous_)); }
-    std::vector<std::string> messages() {
-        const std::lock_guard lock(mutex_);
-        return messages_;
-    }
-
-  private:
-    concert::error_handler previous_;
-    std::mutex mutex_;
-    std::vector<std::string> messages_;
 };
 
 TEST(Then, RunsWithTheValueAndChains) {
@@ -371,7 +352,7 @@ TEST(Unobserved, AFailureNobodyReadIsReportedExactlyOnce) {
         g.open();
         pool.wait_idle();
     }
-    const auto messages = errors.messages();
+    const auto messages = concert::testing::descriptions(errors.errors());
     ASSERT_EQ(messages.size(), 2u);
     EXPECT_EQ(messages[0], "motor fault");
     EXPECT_EQ(messages[1], "motor fault");
@@ -391,7 +372,7 @@ TEST(Unobserved, AnObservedOrCancelledFailureIsNeverReported) {
         EXPECT_TRUE(cancelled.cancel());
     }
     concert::default_pool().wait_idle();
-    EXPECT_TRUE(errors.messages().empty());
+    EXPECT_TRUE(concert::testing::descriptions(errors.errors()).empty());
 }
 
 TEST(Interop, StandardFuturesConvertBothWays) {

@@ -1,9 +1,16 @@
 // Helpers shared by the tests: a gate that tasks block on until the test opens it.
 #pragma once
 
+#include <exception>
 #include <future>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <concert/disable.hpp>
+#include <concert/errors.hpp>
 
 namespace concert::testing {
 
@@ -25,6 +32,47 @@ void occupy_worker(Pool& pool, const gate& g) {
     if (!concert::async_disabled()) {
         pool.post([&g] { g.wait(); });
     }
+}
+
+// Records what reaches concert's error handler during one test.
+class reported_errors {
+  public:
+    reported_errors()
+        : previous_(
+              concert::set_error_handler([this](std::exception_ptr e, std::string_view origin) {
+                  const std::lock_guard lock(mutex_);
+                  errors_.emplace_back(concert::describe(e), std::string(origin));
+                  last_ = std::move(e);
+              })) {}
+    ~reported_errors() { concert::set_error_handler(std::move(previous_)); }
+    reported_errors(const reported_errors&) = delete;
+    reported_errors& operator=(const reported_errors&) = delete;
+
+    // (description, origin) pairs, in report order.
+    std::vector<std::pair<std::string, std::string>> errors() {
+        const std::lock_guard lock(mutex_);
+        return errors_;
+    }
+    std::exception_ptr last() {
+        const std::lock_guard lock(mutex_);
+        return last_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::pair<std::string, std::string>> errors_;
+    std::exception_ptr last_;
+    concert::error_handler previous_;
+};
+
+// The descriptions alone, in report order.
+inline std::vector<std::string> descriptions(
+    const std::vector<std::pair<std::string, std::string>>& errors) {
+    std::vector<std::string> result;
+    for (const auto& e : errors) {
+        result.push_back(e.first);
+    }
+    return result;
 }
 
 }  // namespace concert::testing

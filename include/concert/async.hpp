@@ -2,9 +2,12 @@
 // call on a pool and returns a concert::future; concert::is_async tells such wrappers apart.
 #pragma once
 
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
+#include "detail/arities.hpp"
+#include "origin.hpp"
 #include "priority.hpp"
 #include "thread_pool.hpp"
 
@@ -15,30 +18,50 @@ namespace concert {
 template <class F>
 class async_function {
   public:
-    /// Wraps `fn` for `pool` at priority `p`; `pool` null: the default pool, looked up at each call
-    /// (so a wrapper made during static initialisation creates no pool). Throws what moving `fn`
-    /// throws.
-    async_function(F fn, thread_pool* pool, priority p)
-        : fn_(std::move(fn)), pool_(pool), priority_(p) {}
+    /// Wraps `fn` for `pool` at priority `p`, naming its tasks `name` (which must live as long as
+    /// the program: concert::async makes sure of it); `pool` null: the default pool, looked up at
+    /// each call (so a wrapper made during static initialisation creates no pool). Throws what
+    /// moving `fn` throws.
+    async_function(F fn, thread_pool* pool, priority p, std::string_view name = {})
+        : fn_(std::move(fn)), pool_(pool), priority_(p), name_(name) {}
 
-    /// Submits fn(args...) with copies of fn and the arguments, at the wrapper's priority; throws
-    /// as thread_pool::submit does.
+#if defined(CONCERT_DOXYGEN)
+    /// Submits fn(args...) with copies of fn and the arguments (up to six), at the wrapper's
+    /// priority; the future's origin is the wrapper's name and `where`. Throws as
+    /// thread_pool::submit does.
     template <class... Args>
-    requires std::is_invocable_v<F, std::decay_t<Args>...>
-    auto operator()(Args&&... args) const {
-        return detail::submit_to(pool_, priority_, fn_, std::forward<Args>(args)...);
+    auto operator()(Args&&... args, CONCERT_DETAIL_CALL_SITE) const;
+#else
+#define CONCERT_DETAIL_WRAPPER_CALL(TP, TY, PA, AR)                                             \
+    template <class G = F CONCERT_DETAIL_LIST TP>                                               \
+    future<detail::call_result_t<const G & CONCERT_DETAIL_LIST TY>> operator()(                 \
+        CONCERT_DETAIL_LEADING PA CONCERT_DETAIL_CALL_SITE) const {                             \
+        return detail::submit_to(pool_, priority_, {name_, where}, fn_ CONCERT_DETAIL_LIST AR); \
     }
+    CONCERT_DETAIL_EACH_ARITY(CONCERT_DETAIL_WRAPPER_CALL)
+#undef CONCERT_DETAIL_WRAPPER_CALL
+#endif
 
     /// The wrapped callable, to call it synchronously. Never throws.
-    const F& function() const noexcept { return fn_; }
+    const F& function() const noexcept {
+        return fn_;
+    }
 
     /// The priority its calls are submitted at. Never throws.
-    priority submit_priority() const noexcept { return priority_; }
+    priority submit_priority() const noexcept {
+        return priority_;
+    }
+
+    /// The name its tasks' origins carry (empty when none was given). Never throws.
+    std::string_view name() const noexcept {
+        return name_;
+    }
 
   private:
     F fn_;
     thread_pool* pool_;
     priority priority_;
+    std::string_view name_;
 };
 
 /// Wraps `fn`: each call of the wrapper runs fn on the default pool (at priority `p`) and returns
@@ -53,6 +76,23 @@ async_function<std::decay_t<F>> async(F&& fn, priority p = priority::normal) {
 template <class F>
 async_function<std::decay_t<F>> async(thread_pool& pool, F&& fn, priority p = priority::normal) {
     return {std::forward<F>(fn), &pool, p};
+}
+
+/// A named wrapper: its futures' origins carry `name` ("move x"), which the error handler's reports
+/// show with the call's location, as in "move x (scan.cpp:42)". The name is copied once, to
+/// storage that lives as long as the program. Throws what copying `fn` or the name throws;
+/// thread-safe.
+template <class F>
+async_function<std::decay_t<F>> async(std::string_view name, F&& fn,
+                                      priority p = priority::normal) {
+    return {std::forward<F>(fn), nullptr, p, detail::lasting_name(name)};
+}
+
+/// A named wrapper on `pool`.
+template <class F>
+async_function<std::decay_t<F>> async(thread_pool& pool, std::string_view name, F&& fn,
+                                      priority p = priority::normal) {
+    return {std::forward<F>(fn), &pool, p, detail::lasting_name(name)};
 }
 
 namespace detail {

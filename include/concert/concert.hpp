@@ -10,6 +10,7 @@
 #include "errors.hpp"
 #include "future.hpp"
 #include "inline_executor.hpp"
+#include "origin.hpp"
 #include "priority.hpp"
 #include "promise.hpp"
 #include "thread_pool.hpp"

@@ -11,9 +11,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "detail/arities.hpp"
 #include "detail/shared_state.hpp"
 #include "disable.hpp"
 #include "errors.hpp"
+#include "origin.hpp"
 
 namespace concert {
 
@@ -84,16 +86,20 @@ class future {
     future() noexcept = default;
 
     /// Adopts a standard future: done and ready when it is (a deferred one counts as ready, and
-    /// waiting runs it). An invalid standard future gives a future with no state.
-    future(std::shared_future<T> standard)  // NOLINT(google-explicit-constructor): interop
+    /// waiting runs it). An invalid standard future gives a future with no state. Its origin is
+    /// where the conversion happens.
+    future(std::shared_future<T> standard,  // NOLINT(google-explicit-constructor): interop
+           CONCERT_DETAIL_CALL_SITE)
         : state_(standard.valid() ? new detail::adopted_state<T>(std::move(standard)) : nullptr) {
         if (state_ != nullptr) {
+            state_->set_origin({{}, where});
             state_->attach_future();
         }
     }
     /// Adopts a standard future, as from a shared one.
-    future(std::future<T>&& standard)  // NOLINT(google-explicit-constructor): interop
-        : future(standard.valid() ? standard.share() : std::shared_future<T>{}) {}
+    future(std::future<T>&& standard,  // NOLINT(google-explicit-constructor): interop
+           CONCERT_DETAIL_CALL_SITE)
+        : future(standard.valid() ? standard.share() : std::shared_future<T>{}, where) {}
 
     /// Another future of the same state.
     future(const future& other) noexcept : state_(other.state_) {
@@ -127,6 +133,13 @@ class future {
 
     /// False for a default-constructed or moved-from future.
     bool valid() const noexcept { return state_ != nullptr; }
+
+    /// Where the task was submitted, and its wrapper's name (see concert::task_origin). Never
+    /// blocks; throws only concert::invalid_future for a future with no state. Thread-safe.
+    task_origin origin() const {
+        require_state("origin");
+        return state_->origin();
+    }
 
     /// True once the task finished, with a value or an exception. Never blocks.
     bool done() const {
@@ -212,11 +225,12 @@ class future {
     /// default pool for a promise's or a standard future's), or on `pool`; inline on the finishing
     /// thread's turn when async is disabled. If this future failed (or was cancelled), g is skipped
     /// and the exception propagates. g is decay-copied. Thread-safe.
+    /// The continuation's origin is the then() call.
     template <class G>
-    auto then(G&& g) const;
+    auto then(G&& g, CONCERT_DETAIL_CALL_SITE) const;
     /// then(g), with g run on `pool` (which must outlive the call).
     template <class G>
-    auto then(thread_pool& pool, G&& g) const;
+    auto then(thread_pool& pool, G&& g, CONCERT_DETAIL_CALL_SITE) const;
 
     /// Bounded waits: true once the task finished, false at the deadline, within a small margin of
     /// it whatever the pool has queued. A duration too long to represent (duration::max()) means
@@ -238,7 +252,7 @@ class future {
     friend struct detail::future_access;
     // then(g) and then(pool, g): g queued on `pool`, or null for the input's pool.
     template <class G>
-    auto then_on(thread_pool* pool, G&& g) const;
+    auto then_on(thread_pool* pool, G&& g, std::source_location where) const;
 
     explicit future(detail::shared_state<T>* state) noexcept : state_(state) {
         state_->attach_future();

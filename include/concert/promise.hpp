@@ -22,8 +22,12 @@ namespace concert {
 template <class T>
 class promise {
   public:
-    /// A promise with a fresh state; throws std::bad_alloc.
-    promise() : state_(new detail::value_state<T>(1)) {}
+    /// A promise with a fresh state, whose futures' origin is where it was made; throws
+    /// std::bad_alloc.
+    promise(CONCERT_DETAIL_CALL_SITE)  // NOLINT(google-explicit-constructor): the default one
+        : state_(new detail::value_state<T>(1)) {
+        state_->set_origin({{}, where});
+    }
 
     /// Takes over the state; `other` has none afterwards.
     promise(promise&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}

@@ -10,11 +10,13 @@
 #include <utility>
 
 #include "blocking.hpp"
+#include "detail/arities.hpp"
 #include "detail/shared_state.hpp"
 #include "detail/task.hpp"
 #include "disable.hpp"
 #include "future.hpp"
 #include "inline_executor.hpp"
+#include "origin.hpp"
 #include "priority.hpp"
 
 namespace concert {
@@ -30,7 +32,39 @@ CONCERT_API const void* pool_identity(const thread_pool& pool) noexcept;
 // Anything but a priority: keeps submit(f, args...) apart from submit(priority, f, args...).
 template <class F>
 concept not_priority = !std::same_as<std::decay_t<F>, priority>;
+
+template <class F, class... Args>
+future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p,
+                                            const task_origin& origin, F&& f, Args&&... args);
+template <class F, class... Args>
+void post_to(thread_pool* pool, priority p, const task_origin& origin, F&& f, Args&&... args);
 }  // namespace detail
+
+// submit and post, with and without a priority, for one arity (see detail/arities.hpp), on `POOL`
+// (null: the default pool): the pool's members and the free functions.
+#define CONCERT_DETAIL_CALLS_ON(POOL, TP, TY, PA, AR)                                              \
+    template <detail::not_priority F CONCERT_DETAIL_LIST TP>                                       \
+    future<detail::call_result_t<F CONCERT_DETAIL_LIST TY>> submit(F&& f CONCERT_DETAIL_LIST PA,   \
+                                                                   CONCERT_DETAIL_CALL_SITE) {     \
+        return detail::submit_to(POOL, priority::normal, {{}, where},                              \
+                                 std::forward<F>(f) CONCERT_DETAIL_LIST AR);                       \
+    }                                                                                              \
+    template <class F CONCERT_DETAIL_LIST TP>                                                      \
+    future<detail::call_result_t<F CONCERT_DETAIL_LIST TY>> submit(                                \
+        priority p, F&& f CONCERT_DETAIL_LIST PA, CONCERT_DETAIL_CALL_SITE) {                      \
+        return detail::submit_to(POOL, p, {{}, where}, std::forward<F>(f) CONCERT_DETAIL_LIST AR); \
+    }                                                                                              \
+    template <detail::not_priority F CONCERT_DETAIL_LIST TP>                                       \
+    void post(F&& f CONCERT_DETAIL_LIST PA, CONCERT_DETAIL_CALL_SITE) {                            \
+        detail::post_to(POOL, priority::normal, {{}, where},                                       \
+                        std::forward<F>(f) CONCERT_DETAIL_LIST AR);                                \
+    }                                                                                              \
+    template <class F CONCERT_DETAIL_LIST TP>                                                      \
+    void post(priority p, F&& f CONCERT_DETAIL_LIST PA, CONCERT_DETAIL_CALL_SITE) {                \
+        detail::post_to(POOL, p, {{}, where}, std::forward<F>(f) CONCERT_DETAIL_LIST AR);          \
+    }
+#define CONCERT_DETAIL_POOL_CALLS(...) CONCERT_DETAIL_CALLS_ON(this, __VA_ARGS__)
+#define CONCERT_DETAIL_DEFAULT_POOL_CALLS(...) CONCERT_DETAIL_CALLS_ON(nullptr, __VA_ARGS__)
 
 CONCERT_POOL_ABI_BEGIN
 
@@ -64,25 +98,32 @@ class CONCERT_API thread_pool {
     /// The number of slots: at most this many threads take queued work at once.
     std::size_t size() const noexcept;
 
+#if defined(CONCERT_DOXYGEN)
     /// Runs f(args...) on the pool at normal priority and returns its future. The callable and the
-    /// arguments are decay-copied (std::ref passes a reference). Inline when async is disabled.
+    /// arguments are decay-copied (std::ref passes a reference); up to six arguments. `where`, left
+    /// to its default, is the future's origin (see future::origin). Inline when async is disabled.
     /// Throws concert::pool_stopped when called from outside the pool after its destruction began,
     /// and whatever copying the callable or allocating the task throws; nothing is queued then.
-    template <detail::not_priority F, class... Args>
-    future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args);
+    template <class F, class... Args>
+    future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args,
+                                                     CONCERT_DETAIL_CALL_SITE);
 
     /// The same at priority `p`.
     template <class F, class... Args>
-    future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args);
+    future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args,
+                                                     CONCERT_DETAIL_CALL_SITE);
 
     /// Fire and forget: like submit, without a future; an exception goes to concert's error
-    /// handler.
-    template <detail::not_priority F, class... Args>
-    void post(F&& f, Args&&... args);
+    /// handler, naming `where`.
+    template <class F, class... Args>
+    void post(F&& f, Args&&... args, CONCERT_DETAIL_CALL_SITE);
 
     /// post at priority `p`.
     template <class F, class... Args>
-    void post(priority p, F&& f, Args&&... args);
+    void post(priority p, F&& f, Args&&... args, CONCERT_DETAIL_CALL_SITE);
+#else
+    CONCERT_DETAIL_EACH_ARITY(CONCERT_DETAIL_POOL_CALLS)
+#endif
 
     /// Tasks queued and not started yet. A task cancelled, or run by its own waiter, before the
     /// pool reached it still counts until a thread takes it out of the queue (at once when a thread
@@ -147,86 +188,65 @@ inline void refer_to_build_setting() noexcept {
 // The one place that decides where work runs: inline when async is disabled, else on `pool`, or on
 // the default pool when `pool` is null (created only when first needed).
 template <class F, class... Args>
-future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
+future<call_result_t<F, Args...>> submit_to(thread_pool* pool, priority p,
+                                            const task_origin& origin, F&& f, Args&&... args) {
     refer_to_build_setting();
     if (async_disabled()) {
-        return inline_executor::submit(std::forward<F>(f), std::forward<Args>(args)...);
+        return inline_executor::submit_from(origin, std::forward<F>(f),
+                                            std::forward<Args>(args)...);
     }
     using result_type = call_result_t<F, Args...>;
     using call_type = decltype(bind_any_call(std::forward<F>(f), std::forward<Args>(args)...));
     thread_pool& target = pool != nullptr ? *pool : default_pool();
     auto* t = new task_state<result_type, call_type, takes_stop_token_v<F, Args...>>(
         bind_any_call(std::forward<F>(f), std::forward<Args>(args)...), pool_identity(target), 1);
+    t->set_origin(origin);
     auto result = future_access::adopt<result_type>(t);
     target.enqueue(t, p);
     return result;
 }
 
 template <class F, class... Args>
-void post_to(thread_pool* pool, priority p, F&& f, Args&&... args) {
+void post_to(thread_pool* pool, priority p, const task_origin& origin, F&& f, Args&&... args) {
     refer_to_build_setting();
     if (async_disabled()) {
-        inline_executor::post(std::forward<F>(f), std::forward<Args>(args)...);
+        inline_executor::post_from(origin, std::forward<F>(f), std::forward<Args>(args)...);
         return;
     }
     using call_type = decltype(bind_any_call(std::forward<F>(f), std::forward<Args>(args)...));
     thread_pool& target = pool != nullptr ? *pool : default_pool();
     target.enqueue(new detached_task<call_type>(
-                       bind_any_call(std::forward<F>(f), std::forward<Args>(args)...)),
+                       bind_any_call(std::forward<F>(f), std::forward<Args>(args)...), origin),
                    p);
 }
 
 }  // namespace detail
 
-CONCERT_POOL_ABI_BEGIN
-
-template <detail::not_priority F, class... Args>
-future<detail::call_result_t<F, Args...>> thread_pool::submit(F&& f, Args&&... args) {
-    return detail::submit_to(this, priority::normal, std::forward<F>(f),
-                             std::forward<Args>(args)...);
-}
-
+#if defined(CONCERT_DOXYGEN)
+/// Runs f(args...) on the default pool (inline when async is disabled); up to six arguments, with
+/// `where` as the future's origin. Throws as thread_pool::submit does. Thread-safe.
 template <class F, class... Args>
-future<detail::call_result_t<F, Args...>> thread_pool::submit(priority p, F&& f, Args&&... args) {
-    return detail::submit_to(this, p, std::forward<F>(f), std::forward<Args>(args)...);
-}
-
-template <detail::not_priority F, class... Args>
-void thread_pool::post(F&& f, Args&&... args) {
-    detail::post_to(this, priority::normal, std::forward<F>(f), std::forward<Args>(args)...);
-}
-
-template <class F, class... Args>
-void thread_pool::post(priority p, F&& f, Args&&... args) {
-    detail::post_to(this, p, std::forward<F>(f), std::forward<Args>(args)...);
-}
-
-CONCERT_POOL_ABI_END
-
-/// Runs f(args...) on the default pool (inline when async is disabled); throws as
-/// thread_pool::submit does. Thread-safe.
-template <detail::not_priority F, class... Args>
-future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args) {
-    return detail::submit_to(nullptr, priority::normal, std::forward<F>(f),
-                             std::forward<Args>(args)...);
-}
+future<detail::call_result_t<F, Args...>> submit(F&& f, Args&&... args, CONCERT_DETAIL_CALL_SITE);
 
 /// concert::submit at priority `p`.
 template <class F, class... Args>
-future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args) {
-    return detail::submit_to(nullptr, p, std::forward<F>(f), std::forward<Args>(args)...);
-}
+future<detail::call_result_t<F, Args...>> submit(priority p, F&& f, Args&&... args,
+                                                 CONCERT_DETAIL_CALL_SITE);
 
-/// Fire and forget on the default pool; an exception goes to concert's error handler. Thread-safe.
-template <detail::not_priority F, class... Args>
-void post(F&& f, Args&&... args) {
-    detail::post_to(nullptr, priority::normal, std::forward<F>(f), std::forward<Args>(args)...);
-}
+/// Fire and forget on the default pool; an exception goes to concert's error handler, naming
+/// `where`. Thread-safe.
+template <class F, class... Args>
+void post(F&& f, Args&&... args, CONCERT_DETAIL_CALL_SITE);
 
 /// concert::post at priority `p`.
 template <class F, class... Args>
-void post(priority p, F&& f, Args&&... args) {
-    detail::post_to(nullptr, p, std::forward<F>(f), std::forward<Args>(args)...);
-}
+void post(priority p, F&& f, Args&&... args, CONCERT_DETAIL_CALL_SITE);
+#else
+CONCERT_DETAIL_EACH_ARITY(CONCERT_DETAIL_DEFAULT_POOL_CALLS)
+#endif
+
+#undef CONCERT_DETAIL_DEFAULT_POOL_CALLS
+#undef CONCERT_DETAIL_POOL_CALLS
+#undef CONCERT_DETAIL_CALLS_ON
 
 }  // namespace concert

@@ -271,8 +271,9 @@ void add_input(std::vector<state_base*>& states, const F& f, const char* operati
 }
 
 template <class V>
-future<V> combine(const std::vector<state_base*>& states) {
+future<V> combine(const std::vector<state_base*>& states, const task_origin& origin) {
     auto* s = new combined_state<V>(states.size());
+    s->set_origin(origin);
     auto result = future_access::adopt<V>(s);
     s->follow(states);
     return result;
@@ -290,22 +291,23 @@ void ensure_completion(const future<T>& f) {
 
 template <class T>
 template <class G>
-auto future<T>::then(G&& g) const {
-    return then_on(nullptr, std::forward<G>(g));
+auto future<T>::then(G&& g, std::source_location where) const {
+    return then_on(nullptr, std::forward<G>(g), where);
 }
 
 template <class T>
 template <class G>
-auto future<T>::then(thread_pool& pool, G&& g) const {
-    return then_on(&pool, std::forward<G>(g));
+auto future<T>::then(thread_pool& pool, G&& g, std::source_location where) const {
+    return then_on(&pool, std::forward<G>(g), where);
 }
 
 template <class T>
 template <class G>
-auto future<T>::then_on(thread_pool* pool, G&& g) const {
+auto future<T>::then_on(thread_pool* pool, G&& g, std::source_location where) const {
     require_state("then");
     using state_type = detail::then_state<T, std::decay_t<G>>;
     auto* s = new state_type(std::forward<G>(g), state_->owner(), pool);
+    s->set_origin({{}, where});
     auto result = detail::future_access::adopt<typename state_type::value_type>(s);
     s->follow(state_);
     detail::ensure_completion(*this);
@@ -317,22 +319,24 @@ auto future<T>::then_on(thread_pool* pool, G&& g) const {
 
 // A future that finishes once every input has finished, without blocking anybody: the non-blocking
 // twin of concert::wait. It carries the first exception in argument order. A future with no state
-// among the inputs is concert::invalid_future, thrown at once. Thread-safe.
+// among the inputs is concert::invalid_future, thrown at once. Its origin is named
+// "concert::when_all" (with the call's location for a range). Thread-safe.
 template <any_future... Futures>
 future<void> when_all(const Futures&... futures) {
     std::vector<detail::state_base*> states;
     states.reserve(sizeof...(futures));
     (detail::add_input(states, futures, "concert::when_all"), ...);
-    return detail::combine<void>(states);
+    return detail::combine<void>(states, {"concert::when_all", {}});
 }
 
 template <std::ranges::input_range Range>
-requires any_future<std::ranges::range_reference_t<Range>> future<void> when_all(Range&& futures) {
+requires any_future<std::ranges::range_reference_t<Range>> future<void> when_all(
+    Range&& futures, CONCERT_DETAIL_CALL_SITE) {
     std::vector<detail::state_base*> states;
     for (const auto& f : futures) {
         detail::add_input(states, f, "concert::when_all");
     }
-    return detail::combine<void>(states);
+    return detail::combine<void>(states, {"concert::when_all", where});
 }
 
 // A future of the index of the first input to finish, with a value or an exception. No inputs is
@@ -342,12 +346,12 @@ requires(sizeof...(Futures) > 0) future<std::size_t> when_any(const Futures&... 
     std::vector<detail::state_base*> states;
     states.reserve(sizeof...(futures));
     (detail::add_input(states, futures, "concert::when_any"), ...);
-    return detail::combine<std::size_t>(states);
+    return detail::combine<std::size_t>(states, {"concert::when_any", {}});
 }
 
 template <std::ranges::input_range Range>
 requires any_future<std::ranges::range_reference_t<Range>> future<std::size_t> when_any(
-    Range&& futures) {
+    Range&& futures, CONCERT_DETAIL_CALL_SITE) {
     std::vector<detail::state_base*> states;
     for (const auto& f : futures) {
         detail::add_input(states, f, "concert::when_any");
@@ -355,7 +359,7 @@ requires any_future<std::ranges::range_reference_t<Range>> future<std::size_t> w
     if (states.empty()) {
         throw std::invalid_argument("concert::when_any: no futures to wait for");
     }
-    return detail::combine<std::size_t>(states);
+    return detail::combine<std::size_t>(states, {"concert::when_any", where});
 }
 
 }  // namespace concert

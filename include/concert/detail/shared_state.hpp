@@ -20,6 +20,7 @@
 
 #include "../blocking.hpp"
 #include "../errors.hpp"
+#include "../origin.hpp"
 #include "event_count.hpp"
 #include "task.hpp"
 
@@ -44,9 +45,6 @@ class continuation {
 
 // Tells the pool `owner`, if it still exists, that one of its queued tasks was cancelled.
 CONCERT_API void forget_queued(const void* owner) noexcept;
-
-inline constexpr const char* unobserved_failure_origin =
-    "a task whose future was dropped without its failure being read";
 
 // Every publisher of an outcome first takes the state with try_start (a task's runner, a
 // promise's setter, cancel(), a when_all's last input): so an outcome is published exactly once.
@@ -177,6 +175,10 @@ class state_base {
     // Once finished: the exception, or null.
     virtual std::exception_ptr failure() const noexcept { return error_; }
 
+    // Where the state comes from; set by its maker before any other thread sees the state.
+    const task_origin& origin() const noexcept { return origin_; }
+    void set_origin(const task_origin& origin) noexcept { origin_ = origin; }
+
   protected:
     state_base(std::uint32_t refs, const void* owner, bool adopted) noexcept
         : refs_(refs), owner_(owner), adopted_(adopted) {}
@@ -229,7 +231,7 @@ class state_base {
             std::rethrow_exception(error_);
         } catch (const concert::cancelled&) {
         } catch (...) {
-            report_error(error_, unobserved_failure_origin);
+            report_task_failure(error_, origin_, failure_kind::unobserved);
         }
     }
 
@@ -241,6 +243,7 @@ class state_base {
     std::atomic<continuation*> continuations_{nullptr};
     const void* const owner_;
     const bool adopted_;
+    task_origin origin_;
 };
 
 // How a state keeps a T: a reference as a pointer, void as nothing.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "../errors.hpp"
+#include "../origin.hpp"
 
 namespace concert::detail {
 
@@ -80,11 +81,10 @@ class task {
     task* next = nullptr;
 };
 
-inline constexpr const char* detached_task_origin = "a fire-and-forget task";
-
-// Runs a call whose result nobody waits for; its exception goes to the error handler.
+// Runs a call whose result nobody waits for; its exception goes to the error handler, with the
+// call's origin.
 template <class Call>
-void run_detached(Call& call) noexcept {
+void run_detached(Call& call, const task_origin& origin) noexcept {
     try {
         if constexpr (std::is_invocable_v<Call&, std::stop_token>) {
             call(std::stop_token{});  // nobody can cancel a task without a future
@@ -92,23 +92,24 @@ void run_detached(Call& call) noexcept {
             call();
         }
     } catch (...) {
-        report_error(std::current_exception(), detached_task_origin);
+        report_task_failure(std::current_exception(), origin, failure_kind::detached);
     }
 }
 
 template <class Call>
 class detached_task final : public task {
   public:
-    explicit detached_task(Call&& c) : call_(std::move(c)) {}
+    detached_task(Call&& c, const task_origin& origin) : call_(std::move(c)), origin_(origin) {}
     bool start() noexcept override { return true; }
     void run_and_drop() noexcept override {
-        run_detached(call_);
+        run_detached(call_, origin_);
         delete this;
     }
     void drop() noexcept override { delete this; }
 
   private:
     Call call_;
+    task_origin origin_;
 };
 
 }  // namespace concert::detail
