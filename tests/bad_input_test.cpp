@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -225,7 +224,7 @@ TEST(BadInput, SubmittingAnEmptyFunctionGivesBadFunctionCallInTheFutureOrTheErro
     const auto result = pool.submit(std::function<int()>{});
     EXPECT_THROW(result.result(), std::bad_function_call);
 
-    const auto posted_at = std::source_location::current().line() + 1;
+    const auto posted_at = concert::source_location::current().line() + 1;
     pool.submit([&pool] { pool.post(std::function<void()>{}); }).wait();
     pool.submit([] {}).wait();  // the post above ran before this, on the only worker
     ASSERT_EQ(recorded.errors().size(), 1U);

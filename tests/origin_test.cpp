@@ -5,7 +5,6 @@
 #include <concert/concert.hpp>
 
 #include <future>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,7 +21,7 @@ struct motor_fault : std::runtime_error {
 };
 
 // The line after the one this is called on: where the statement under test starts.
-std::uint_least32_t next_line(std::source_location here = std::source_location::current()) {
+std::uint_least32_t next_line(concert::source_location here = concert::source_location::current()) {
     return here.line() + 1;
 }
 
@@ -32,26 +31,26 @@ bool in_this_file(const concert::task_origin& origin) {
 
 TEST(Origin, EverySubmitRecordsItsCallersLineAndFile) {
     concert::thread_pool pool{2};
-    const auto first = next_line();
-    const auto plain = concert::submit([] { return 1; });
-    const auto with_priority = concert::submit(concert::priority::high, [] { return 2; });
-    const auto on_pool = pool.submit([](int a, int b) { return a + b; }, 1, 2);
-    const auto six = pool.submit(
-        concert::priority::low, [](int a, int b, int c, int d, int e, int f) {
-            return a + b + c + d + e + f;
-        },
-        1, 2, 3, 4, 5, 6);
-    const auto inline_run = concert::inline_executor::submit([](int a) { return a; }, 7);
-    EXPECT_EQ(plain.origin().where.line(), first);
-    EXPECT_EQ(with_priority.origin().where.line(), first + 1);
-    EXPECT_EQ(on_pool.origin().where.line(), first + 2);
-    EXPECT_EQ(six.origin().where.line(), first + 3);
-    EXPECT_EQ(inline_run.origin().where.line(), first + 8);
-    for (const auto& origin : {plain.origin(), on_pool.origin(), six.origin(), inline_run.origin()}) {
-        EXPECT_TRUE(in_this_file(origin)) << origin.where.file_name();
-        EXPECT_TRUE(origin.name.empty());
+    const auto sum6 = [](int a, int b, int c, int d, int e, int f) {
+        return a + b + c + d + e + f;
+    };
+    std::vector<std::pair<concert::future<int>, std::uint_least32_t>> made;
+    auto line = next_line();
+    made.emplace_back(concert::submit([] { return 1; }), line);
+    line = next_line();
+    made.emplace_back(concert::submit(concert::priority::high, [] { return 2; }), line);
+    line = next_line();
+    made.emplace_back(pool.submit([](int a, int b) { return a + b; }, 1, 2), line);
+    line = next_line();
+    made.emplace_back(pool.submit(concert::priority::low, sum6, 1, 2, 3, 4, 5, 6), line);
+    line = next_line();
+    made.emplace_back(concert::inline_executor::submit([](int a) { return a; }, 7), line);
+    for (const auto& [f, submitted_on] : made) {
+        EXPECT_EQ(f.origin().where.line(), submitted_on);
+        EXPECT_TRUE(in_this_file(f.origin())) << f.origin().where.file_name();
+        EXPECT_TRUE(f.origin().name.empty());
     }
-    EXPECT_EQ(six.result(), 21);
+    EXPECT_EQ(made[3].first.result(), 21);
 }
 
 TEST(Origin, ANamedWrapperGivesItsNameAndTheCallsLocation) {
@@ -91,13 +90,29 @@ TEST(Origin, ContinuationsPromisesAndAdoptedFuturesRecordWhereTheyWereMade) {
     all.wait();
 }
 
+TEST(Origin, ASourceLocationKnowsItsFileLineAndFunction) {
+    const auto line = next_line();
+    const auto here = concert::source_location::current();
+    EXPECT_EQ(here.line(), line);
+    EXPECT_TRUE(std::string_view(here.file_name()).ends_with("origin_test.cpp"));
+    EXPECT_NE(std::string_view(here.function_name()).find("TestBody"), std::string_view::npos)
+        << here.function_name();
+    const concert::source_location unknown;
+    EXPECT_EQ(unknown.line(), 0u);
+    EXPECT_STREQ(unknown.file_name(), "");
+#if defined(__cpp_lib_source_location)
+    const concert::source_location standard = std::source_location::current();
+    EXPECT_EQ(standard.line(), line + 9);
+#endif
+}
+
 TEST(Origin, AFutureWithNoStateHasNone) {
     const concert::future<int> empty;
     EXPECT_THROW(static_cast<void>(empty.origin()), concert::invalid_future);
 }
 
 TEST(Origin, ReadsAsNameAndPlace) {
-    const auto here = std::source_location::current();
+    const auto here = concert::source_location::current();
     const std::string place = "origin_test.cpp:" + std::to_string(here.line());
     EXPECT_EQ(concert::to_string({"move x", here}), "move x (" + place + ")");
     EXPECT_EQ(concert::to_string({{}, here}), place);
@@ -142,8 +157,8 @@ TEST(Origin, TheReportOfAnUnnamedUnreadFailureOrAFailedPostNamesTheCall) {
     const std::string file = "origin_test.cpp:";
     EXPECT_EQ(reported[0].second, "the task submitted at " + file + std::to_string(line) +
                                       ", whose future was dropped without its failure being read");
-    EXPECT_EQ(reported[1].second, "a fire-and-forget task posted at " + file +
-                                      std::to_string(line + 1));
+    EXPECT_EQ(reported[1].second,
+              "a fire-and-forget task posted at " + file + std::to_string(line + 1));
 }
 
 }  // namespace

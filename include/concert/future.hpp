@@ -252,7 +252,7 @@ class future {
     friend struct detail::future_access;
     // then(g) and then(pool, g): g queued on `pool`, or null for the input's pool.
     template <class G>
-    auto then_on(thread_pool* pool, G&& g, std::source_location where) const;
+    auto then_on(thread_pool* pool, G&& g, concert::source_location where) const;
 
     explicit future(detail::shared_state<T>* state) noexcept : state_(state) {
         state_->attach_future();

@@ -2,14 +2,81 @@
 // it, so that an error report points at the caller rather than at a worker thread.
 #pragma once
 
+#include <cstdint>
 #include <exception>
+#include <version>
+#if __has_include(<source_location>)
 #include <source_location>
+#endif
 #include <string>
 #include <string_view>
 
 #include <concert/export.hpp>
 
 namespace concert {
+
+/// A place in the source, with the interface of std::source_location (file_name, function_name,
+/// line, column, current). concert has its own because clang 14 with libstdc++ has no
+/// std::source_location, and a type that changed with the compiler would make code built by two
+/// compilers disagree on the layout of every future's state. Converts from std::source_location
+/// where that exists. A plain value; thread-safe.
+class source_location {
+  public:
+    /// The place of the call of current(): used as a default argument, of the caller of the
+    /// function whose parameter it is. The column is 0 where the compiler cannot tell it (g++ 12).
+    static constexpr source_location current(const char* file = __builtin_FILE(),
+                                             const char* function = __builtin_FUNCTION(),
+                                             std::uint_least32_t line = __builtin_LINE(),
+#if __has_builtin(__builtin_COLUMN)
+                                             std::uint_least32_t column = __builtin_COLUMN()
+#else
+                                             std::uint_least32_t column = 0
+#endif
+                                                 ) noexcept {
+        source_location here;
+        here.file_ = file;
+        here.function_ = function;
+        here.line_ = line;
+        here.column_ = column;
+        return here;
+    }
+
+    /// An unknown place: empty names, line 0.
+    constexpr source_location() noexcept = default;
+
+#if defined(__cpp_lib_source_location)
+    /// The same place as a standard source location.
+    constexpr source_location(  // NOLINT(google-explicit-constructor): the same thing
+        const std::source_location& standard) noexcept
+        : file_(standard.file_name()),
+          function_(standard.function_name()),
+          line_(standard.line()),
+          column_(standard.column()) {}
+#endif
+
+    /// The file's name as the compiler was given it; "" when unknown.
+    constexpr const char* file_name() const noexcept {
+        return file_;
+    }
+    /// The enclosing function's name; "" when unknown.
+    constexpr const char* function_name() const noexcept {
+        return function_;
+    }
+    /// The line, from 1; 0 when unknown.
+    constexpr std::uint_least32_t line() const noexcept {
+        return line_;
+    }
+    /// The column, from 1; 0 when unknown.
+    constexpr std::uint_least32_t column() const noexcept {
+        return column_;
+    }
+
+  private:
+    const char* file_ = "";
+    const char* function_ = "";
+    std::uint_least32_t line_ = 0;
+    std::uint_least32_t column_ = 0;
+};
 
 /// Where a task comes from. Every future records one: the source location of the submit, post or
 /// wrapper call that made it (of the then() or when_*() call for a continuation, of the
@@ -18,9 +85,8 @@ namespace concert {
 struct task_origin {
     /// The wrapper's name ("move x"), or empty.
     std::string_view name;
-    /// The call that submitted the task. A default-constructed location (line 0) when unknown,
-    /// as for a future adopted from a standard one.
-    std::source_location where;
+    /// The call that submitted the task; line 0 when unknown.
+    concert::source_location where;
 };
 
 /// "move x (scan.cpp:42)", or "scan.cpp:42" without a name, or the name alone when the location

@@ -291,19 +291,19 @@ void ensure_completion(const future<T>& f) {
 
 template <class T>
 template <class G>
-auto future<T>::then(G&& g, std::source_location where) const {
+auto future<T>::then(G&& g, concert::source_location where) const {
     return then_on(nullptr, std::forward<G>(g), where);
 }
 
 template <class T>
 template <class G>
-auto future<T>::then(thread_pool& pool, G&& g, std::source_location where) const {
+auto future<T>::then(thread_pool& pool, G&& g, concert::source_location where) const {
     return then_on(&pool, std::forward<G>(g), where);
 }
 
 template <class T>
 template <class G>
-auto future<T>::then_on(thread_pool* pool, G&& g, std::source_location where) const {
+auto future<T>::then_on(thread_pool* pool, G&& g, concert::source_location where) const {
     require_state("then");
     using state_type = detail::then_state<T, std::decay_t<G>>;
     auto* s = new state_type(std::forward<G>(g), state_->owner(), pool);
