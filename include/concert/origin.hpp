@@ -24,6 +24,9 @@ class source_location {
   public:
     /// The place of the call of current(): used as a default argument, of the caller of the
     /// function whose parameter it is. The column is 0 where the compiler cannot tell it (g++ 12).
+#if defined(CONCERT_DOXYGEN)
+    static constexpr source_location current() noexcept;
+#else
     static constexpr source_location current(const char* file = __builtin_FILE(),
                                              const char* function = __builtin_FUNCTION(),
                                              std::uint_least32_t line = __builtin_LINE(),
@@ -40,6 +43,7 @@ class source_location {
         here.column_ = column;
         return here;
     }
+#endif
 
     /// An unknown place: empty names, line 0.
     constexpr source_location() noexcept = default;
