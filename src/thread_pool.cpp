@@ -278,9 +278,28 @@ struct thread_pool::state final : detail::blocking_hooks,
 
     // The pool whose thread the current thread is, if any.
     static thread_local state* current;
+
+    // The task this worker runs now (its most derived object), and the continuation it runs
+    // next: one whose input is that very task, handed over as the task completes while nothing
+    // else is queued (see schedule_continuation). It jumps no queue and wakes nobody.
+    static thread_local const void* completing;
+    static thread_local detail::task* next_in_line;
+
+    // Takes `t` as this worker's next task if `finished` is the task it is completing and the
+    // pool has nothing queued.
+    bool take_as_next(detail::task* t, const void* finished) noexcept {
+        if (current != this || completing != finished || next_in_line != nullptr ||
+            nodes.load(std::memory_order_relaxed) != 0) {
+            return false;
+        }
+        next_in_line = t;
+        return true;
+    }
 };
 
 thread_local thread_pool::state* thread_pool::state::current = nullptr;
+thread_local const void* thread_pool::state::completing = nullptr;
+thread_local detail::task* thread_pool::state::next_in_line = nullptr;
 
 namespace {
 
@@ -393,11 +412,22 @@ void thread_pool::state::run_tasks(detail::task* t, std::unique_lock<std::mutex>
     detail::current_blocking_hooks = this;
     for (;;) {
         if (t->start()) {
+            completing = dynamic_cast<const void*>(t);
             t->run_and_drop();
+            completing = nullptr;
         } else {
             t->drop();  // its waiter ran it
         }
-        lock.lock();
+        if (detail::task* next = std::exchange(next_in_line, nullptr)) {
+            if (active.load(std::memory_order_relaxed) <= size) {
+                t = next;
+                continue;
+            }
+            lock.lock();  // over size: the slot goes, and the continuation waits its turn
+            push_locked(next, priority::normal);
+        } else {
+            lock.lock();
+        }
         if (active.load(std::memory_order_relaxed) <= size) {
             t = pop_locked();
             if (t != nullptr) {
@@ -626,16 +656,20 @@ void forget_queued(const void* owner) noexcept {
     }
 }
 
-void schedule_continuation(task* t, const void* owner, thread_pool* pool) {
+void schedule_continuation(task* t, const void* owner, thread_pool* pool, const void* finished) {
     if (async_disabled()) {
         run_inline(t);
+        return;
+    }
+    auto* current = thread_pool::state::current;
+    const void* target = pool != nullptr ? pool_identity(*pool) : owner;
+    if (current != nullptr && current == target && current->take_as_next(t, finished)) {
         return;
     }
     if (pool != nullptr) {
         pool->enqueue(t, priority::normal);
         return;
     }
-    auto* current = thread_pool::state::current;
     if (owner != nullptr && current == owner) {
         current->enqueue(t, priority::normal);
         return;

@@ -104,6 +104,79 @@ TEST(Then, UnderDisableItRunsInlineOnTheCallersThread) {
     concert::DISABLE = was;
 }
 
+// The worker that completes a task runs its continuation next only while nothing else is queued:
+// a continuation never jumps the queue.
+class ordered_log {
+  public:
+    auto record(std::string entry) {
+        return [this, entry = std::move(entry)](auto&&...) {
+            const std::lock_guard lock(mutex_);
+            entries_.push_back(entry);
+        };
+    }
+    std::vector<std::string> entries() {
+        const std::lock_guard lock(mutex_);
+        return entries_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::string> entries_;
+};
+
+TEST(Then, AContinuationWaitsBehindWorkQueuedBeforeItsInputFinished) {
+    CONCERT_SKIP_WHEN_INLINE();
+    concert::thread_pool pool{1};
+    ordered_log log;
+    gate g;
+    concert::testing::occupy_worker(pool, g);
+    const auto a = pool.submit(log.record("a"));
+    const auto c = a.then(pool, log.record("c"));
+    const auto b = pool.submit(log.record("b"));
+    g.open();
+    concert::wait(a, b, c);
+    EXPECT_EQ(log.entries(), (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(Then, AHighPriorityTaskSubmittedDuringAChainRunsBeforeItsNextLink) {
+    CONCERT_SKIP_WHEN_INLINE();
+    concert::thread_pool pool{1};
+    ordered_log log;
+    concert::promise<void> start;
+    concert::future<void> last = start.get_future();
+    concert::future<void> urgent;
+    for (int link = 0; link < 10; ++link) {
+        last = last.then(pool, [&, link] {
+            log.record("link " + std::to_string(link))();
+            if (link == 4) {
+                urgent = pool.submit(concert::priority::high, log.record("urgent"));
+            }
+        });
+    }
+    start.set_value();
+    last.wait();
+    urgent.wait();
+    const auto entries = log.entries();
+    ASSERT_EQ(entries.size(), 11u);
+    EXPECT_EQ(entries[5], "urgent");
+}
+
+TEST(Then, AContinuationOfAPromiseSetInsideATaskRunsWhileThatTaskGoesOn) {
+    CONCERT_SKIP_WHEN_INLINE();
+    concert::thread_pool pool{1};
+    concert::promise<int> reply;
+    std::promise<void> continued;
+    const auto next = reply.get_future().then(pool, [&continued](int) { continued.set_value(); });
+    const auto setter = pool.submit([&] {
+        reply.set_value(1);
+        // Had the continuation been kept for after this task, it would never run meanwhile.
+        const concert::blocking_scope blocking;
+        return continued.get_future().wait_for(30s) == std::future_status::ready;
+    });
+    EXPECT_TRUE(setter.result());
+    next.wait();
+}
+
 TEST(Then, ThePromisesFutureContinuesOnTheDefaultPool) {
     CONCERT_SKIP_WHEN_INLINE();
     concert::promise<int> p;

@@ -67,8 +67,12 @@ struct future_access;
 
 // Queues a continuation's task: on `pool` if given; else on the pool `owner` identifies (see
 // state_base::owner) while it lives, or the default pool; inline, one at a time and without
-// recursion, when async is disabled. Throws concert::pool_stopped as submit does.
-CONCERT_API void schedule_continuation(task* t, const void* owner, thread_pool* pool);
+// recursion, when async is disabled. `finished` is the input that just finished (its most derived
+// object): when that is the task the calling worker is completing and the pool has nothing
+// queued, the worker runs the continuation next itself, waking nobody. Throws
+// concert::pool_stopped as submit does.
+CONCERT_API void schedule_continuation(task* t, const void* owner, thread_pool* pool,
+                                       const void* finished);
 
 }  // namespace detail
 

@@ -112,7 +112,7 @@ class then_state final : public value_state<then_value_t<T, G>>, public task, pu
     void fire() noexcept override {
         input_->add_ref();
         try {
-            schedule_continuation(this, input_owner_, pool_);
+            schedule_continuation(this, input_owner_, pool_, dynamic_cast<const void*>(input_));
         } catch (...) {
             // No pool would take it: the continuation fails with why.
             if (this->try_start()) {
