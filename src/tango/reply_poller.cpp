@@ -33,12 +33,14 @@ void pending_request::attr_read(Tango::AttrReadEvent* event) {
 }
 
 void pending_request::attr_written(Tango::AttrWrittenEvent* event) {
-    if (!event->err) {
-        return;
-    }
-    // The attribute's own errors, or else those of the call.
+    // The attribute's own errors (which Tango's `err` does not count: it is set for a failed call
+    // only), or else those of the call.
     const auto& failures = event->errors.err_list;
-    record_errors(failures.empty() ? event->errors.errors : failures.front().err_stack);
+    if (!failures.empty()) {
+        record_errors(failures.front().err_stack);
+    } else if (event->err) {
+        record_errors(event->errors.errors);
+    }
 }
 
 void pending_request::settle() noexcept {
