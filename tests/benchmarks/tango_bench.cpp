@@ -1,0 +1,191 @@
+// Benchmarks of the Tango bridge (issue 13) against Tango's own client API, in one run, on the
+// Tango project's test device server (TangoTest, started here without a database on a loopback
+// port): the round trip of one command (DevDouble, which echoes its argument) through concert,
+// through Tango's synchronous command_inout and through its asynchronous command_inout_asynch
+// plus a blocking command_inout_reply; and 100 commands in flight through concert (and through
+// command_inout_asynch, the limit) against 100 sequential synchronous calls.
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <concert/concert.hpp>
+#include <concert/tango.hpp>
+
+#include "../tango/motor/device_server.hpp"
+#include "bench_support.hpp"
+
+namespace {
+
+constexpr int in_flight = 100;
+
+// The server and the clients, made once before the benchmarks run (connecting is not measured).
+struct session {
+    concert::tango_testing::device_server server{CONCERT_TANGO_TEST_SERVER, "sys/tg_test/1"};
+    Tango::DeviceProxy proxy{server.address().c_str()};
+    concert::tango::device device{server.address()};
+};
+std::unique_ptr<session> tango_session;
+
+Tango::DeviceData argument(double value) {
+    Tango::DeviceData data;
+    data << value;
+    return data;
+}
+
+double echoed(Tango::DeviceData& reply) {
+    double value = 0;
+    reply >> value;
+    return value;
+}
+
+void round_trip_concert(benchmark::State& state) {
+    auto& device = tango_session->device;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(device.command<double>("DevDouble", 1.0).result());
+    }
+}
+
+void round_trip_command_inout(benchmark::State& state) {
+    auto& proxy = tango_session->proxy;
+    for (auto _ : state) {
+        auto input = argument(1.0);
+        auto reply = proxy.command_inout("DevDouble", input);
+        benchmark::DoNotOptimize(echoed(reply));
+    }
+}
+
+void round_trip_asynch_reply(benchmark::State& state) {
+    auto& proxy = tango_session->proxy;
+    for (auto _ : state) {
+        auto input = argument(1.0);
+        const long id = proxy.command_inout_asynch("DevDouble", input);
+        auto reply = proxy.command_inout_reply(id, 0);  // 0: block until the reply
+        benchmark::DoNotOptimize(echoed(reply));
+    }
+}
+
+void in_flight_concert(benchmark::State& state) {
+    auto& device = tango_session->device;
+    std::vector<concert::future<double>> calls;
+    calls.reserve(in_flight);
+    for (auto _ : state) {
+        calls.clear();
+        for (int i = 0; i < in_flight; ++i) {
+            calls.push_back(device.command<double>("DevDouble", static_cast<double>(i)));
+        }
+        concert::wait(calls);
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+}
+
+void in_flight_asynch_reply(benchmark::State& state) {
+    auto& proxy = tango_session->proxy;
+    std::vector<long> ids(in_flight);
+    for (auto _ : state) {
+        for (int i = 0; i < in_flight; ++i) {
+            auto input = argument(i);
+            ids[i] = proxy.command_inout_asynch("DevDouble", input);
+        }
+        for (const long id : ids) {
+            auto reply = proxy.command_inout_reply(id, 0);
+            benchmark::DoNotOptimize(echoed(reply));
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+}
+
+void sequential_command_inout(benchmark::State& state) {
+    auto& proxy = tango_session->proxy;
+    for (auto _ : state) {
+        for (int i = 0; i < in_flight; ++i) {
+            auto input = argument(i);
+            auto reply = proxy.command_inout("DevDouble", input);
+            benchmark::DoNotOptimize(echoed(reply));
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+}
+
+std::string load_average() {
+    std::ifstream file("/proc/loadavg");
+    std::string one, five, fifteen;
+    file >> one >> five >> fifteen;
+    return fmt::format("{} {} {}", one, five, fifteen);
+}
+
+void print_summary(const concert::bench::median_collector& results,
+                   const std::string& load_before) {
+    const auto time = [&](std::string_view name) { return results.median_ns(name); };
+    const auto report = [](std::string_view label, std::optional<double> numerator,
+                           std::optional<double> denominator, std::string_view target,
+                           std::optional<bool> holds) {
+        if (!numerator || !denominator) {
+            fmt::print("  {:<62} not run\n", label);
+            return;
+        }
+        fmt::print("  {:<62} {:>6.2f}  {}{}\n", label, *numerator / *denominator, target,
+                   holds ? (*holds ? "  holds" : "  MISSED") : "");
+    };
+    const auto ratio_at_most = [](std::optional<double> n, std::optional<double> d, double limit) {
+        return n && d ? std::optional(*n / *d <= limit) : std::nullopt;
+    };
+    const auto ratio_at_least = [](std::optional<double> n, std::optional<double> d, double limit) {
+        return n && d ? std::optional(*n / *d >= limit) : std::nullopt;
+    };
+    const auto concert_trip = time("round_trip/concert");
+    const auto asynch_trip = time("round_trip/command_inout_asynch+reply");
+    const auto sync_trip = time("round_trip/command_inout");
+    const auto concert_batch = time("100_in_flight/concert");
+    const auto asynch_batch = time("100_in_flight/command_inout_asynch+reply");
+    const auto sequential_batch = time("100_sequential/command_inout");
+    fmt::print(
+        "\nRatios in this run (medians of {} repetitions; load average {} before, {} after):\n",
+        results.repetitions(), load_before, load_average());
+    report("round trip, concert / command_inout_asynch+reply", concert_trip, asynch_trip,
+           "target <= 1.2", ratio_at_most(concert_trip, asynch_trip, 1.2));
+    report("round trip, concert / synchronous command_inout", concert_trip, sync_trip, "", {});
+    report("round trip, command_inout_asynch+reply / command_inout", asynch_trip, sync_trip, "",
+           {});
+    report("100 sequential command_inout / 100 in flight through concert", sequential_batch,
+           concert_batch, "target >= 5", ratio_at_least(sequential_batch, concert_batch, 5));
+    report("100 sequential command_inout / 100 in flight, raw asynch", sequential_batch,
+           asynch_batch, "(the limit)", {});
+    report("100 in flight, concert / raw asynch", concert_batch, asynch_batch, "", {});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string load_before = load_average();
+    const int status = concert::bench::run(
+        argc, argv,
+        {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
+         "--benchmark_display_aggregates_only=true"},
+        [] {
+            tango_session = std::make_unique<session>();
+            for (auto [name, body] : {
+                     std::pair{"round_trip/concert", &round_trip_concert},
+                     std::pair{"round_trip/command_inout", &round_trip_command_inout},
+                     std::pair{"round_trip/command_inout_asynch+reply", &round_trip_asynch_reply},
+                     std::pair{"100_in_flight/concert", &in_flight_concert},
+                     std::pair{"100_in_flight/command_inout_asynch+reply", &in_flight_asynch_reply},
+                     std::pair{"100_sequential/command_inout", &sequential_command_inout},
+                 }) {
+                benchmark::RegisterBenchmark(name, body)
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMicrosecond);
+            }
+        },
+        [&load_before](const concert::bench::median_collector& results) {
+            print_summary(results, load_before);
+        });
+    // The clients go before the server they talk to.
+    tango_session.reset();
+    return status;
+}
