@@ -3,8 +3,13 @@
 // port): the round trip of one command (DevDouble, which echoes its argument) through concert,
 // through Tango's synchronous command_inout and through its asynchronous command_inout_asynch
 // plus a blocking command_inout_reply; and 100 commands in flight through concert (and through
-// command_inout_asynch, the limit) against 100 sequential synchronous calls.
+// command_inout_asynch, the limit) against 100 sequential synchronous calls. TangoTest runs one
+// device's commands one at a time, so the same is measured with commands that take time on
+// devices that run them at once: 100 Moves (5 ms each) on 100 devices of the suite's Motor server
+// (tests/tango/motor).
 #include <cstdint>
+#include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -24,13 +29,41 @@ namespace {
 
 constexpr int in_flight = 100;
 
-// The server and the clients, made once before the benchmarks run (connecting is not measured).
-struct session {
+// The servers and the clients, made once before the benchmarks run (connecting is not measured).
+struct test_session {
     concert::tango_testing::device_server server{CONCERT_TANGO_TEST_SERVER, "sys/tg_test/1"};
     Tango::DeviceProxy proxy{server.address().c_str()};
     concert::tango::device device{server.address()};
 };
-std::unique_ptr<session> tango_session;
+
+std::string motor_names() {
+    std::string names;
+    for (int i = 1; i <= in_flight; ++i) {
+        names += fmt::format("{}test/motor/{}", i == 1 ? "" : ",", i);
+    }
+    return names;
+}
+
+struct motors_session {
+    concert::tango_testing::device_server server{CONCERT_MOTOR_SERVER, motor_names()};
+    std::vector<std::unique_ptr<Tango::DeviceProxy>> proxies;
+    std::vector<std::unique_ptr<concert::tango::device>> devices;
+
+    motors_session() {
+        for (int i = 1; i <= in_flight; ++i) {
+            const auto address = server.address(fmt::format("test/motor/{}", i));
+            proxies.push_back(std::make_unique<Tango::DeviceProxy>(address.c_str()));
+            devices.push_back(std::make_unique<concert::tango::device>(address));
+        }
+    }
+};
+
+// The clients go before the servers they talk to (reset explicitly, before Tango's own statics).
+struct sessions {
+    std::unique_ptr<test_session> test;
+    std::unique_ptr<motors_session> motors;
+};
+sessions servers;
 
 Tango::DeviceData argument(double value) {
     Tango::DeviceData data;
@@ -45,14 +78,14 @@ double echoed(Tango::DeviceData& reply) {
 }
 
 void round_trip_concert(benchmark::State& state) {
-    auto& device = tango_session->device;
+    auto& device = servers.test->device;
     for (auto _ : state) {
         benchmark::DoNotOptimize(device.command<double>("DevDouble", 1.0).result());
     }
 }
 
 void round_trip_command_inout(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+    auto& proxy = servers.test->proxy;
     for (auto _ : state) {
         auto input = argument(1.0);
         auto reply = proxy.command_inout("DevDouble", input);
@@ -61,7 +94,7 @@ void round_trip_command_inout(benchmark::State& state) {
 }
 
 void round_trip_asynch_reply(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+    auto& proxy = servers.test->proxy;
     for (auto _ : state) {
         auto input = argument(1.0);
         const long id = proxy.command_inout_asynch("DevDouble", input);
@@ -71,7 +104,7 @@ void round_trip_asynch_reply(benchmark::State& state) {
 }
 
 void in_flight_concert(benchmark::State& state) {
-    auto& device = tango_session->device;
+    auto& device = servers.test->device;
     std::vector<concert::future<double>> calls;
     calls.reserve(in_flight);
     for (auto _ : state) {
@@ -85,7 +118,7 @@ void in_flight_concert(benchmark::State& state) {
 }
 
 void in_flight_asynch_reply(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+    auto& proxy = servers.test->proxy;
     std::vector<long> ids(in_flight);
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
@@ -101,11 +134,53 @@ void in_flight_asynch_reply(benchmark::State& state) {
 }
 
 void sequential_command_inout(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+    auto& proxy = servers.test->proxy;
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
             auto reply = proxy.command_inout("DevDouble", input);
+            benchmark::DoNotOptimize(echoed(reply));
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+}
+
+void moves_in_flight_concert(benchmark::State& state) {
+    auto& devices = servers.motors->devices;
+    std::vector<concert::future<double>> moves;
+    moves.reserve(in_flight);
+    for (auto _ : state) {
+        moves.clear();
+        for (int i = 0; i < in_flight; ++i) {
+            moves.push_back(devices[i]->command<double>("Move", static_cast<double>(i)));
+        }
+        concert::wait(moves);
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+}
+
+void moves_in_flight_asynch_reply(benchmark::State& state) {
+    auto& proxies = servers.motors->proxies;
+    std::vector<long> ids(in_flight);
+    for (auto _ : state) {
+        for (int i = 0; i < in_flight; ++i) {
+            auto input = argument(i);
+            ids[i] = proxies[i]->command_inout_asynch("Move", input);
+        }
+        for (int i = 0; i < in_flight; ++i) {
+            auto reply = proxies[i]->command_inout_reply(ids[i], 0);
+            benchmark::DoNotOptimize(echoed(reply));
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * in_flight);
+}
+
+void moves_sequential_command_inout(benchmark::State& state) {
+    auto& proxies = servers.motors->proxies;
+    for (auto _ : state) {
+        for (int i = 0; i < in_flight; ++i) {
+            auto input = argument(i);
+            auto reply = proxies[i]->command_inout("Move", input);
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
@@ -126,10 +201,10 @@ void print_summary(const concert::bench::median_collector& results,
                            std::optional<double> denominator, std::string_view target,
                            std::optional<bool> holds) {
         if (!numerator || !denominator) {
-            fmt::print("  {:<62} not run\n", label);
+            fmt::print("  {:<68} not run\n", label);
             return;
         }
-        fmt::print("  {:<62} {:>6.2f}  {}{}\n", label, *numerator / *denominator, target,
+        fmt::print("  {:<68} {:>6.2f}  {}{}\n", label, *numerator / *denominator, target,
                    holds ? (*holds ? "  holds" : "  MISSED") : "");
     };
     const auto ratio_at_most = [](std::optional<double> n, std::optional<double> d, double limit) {
@@ -157,9 +232,32 @@ void print_summary(const concert::bench::median_collector& results,
     report("100 sequential command_inout / 100 in flight, raw asynch", sequential_batch,
            asynch_batch, "(the limit)", {});
     report("100 in flight, concert / raw asynch", concert_batch, asynch_batch, "", {});
+    const auto concert_moves = time("100_moves_in_flight/concert");
+    const auto asynch_moves = time("100_moves_in_flight/command_inout_asynch+reply");
+    const auto sequential_moves = time("100_moves_sequential/command_inout");
+    report("100 sequential Moves / 100 in flight through concert (100 motors)", sequential_moves,
+           concert_moves, "target >= 5", ratio_at_least(sequential_moves, concert_moves, 5));
+    report("100 sequential Moves / 100 in flight, raw asynch", sequential_moves, asynch_moves,
+           "(the limit)", {});
+    report("100 Moves in flight, concert / raw asynch", concert_moves, asynch_moves, "", {});
 }
 
 }  // namespace
+
+// Starts the servers and connects; a failure ends the program with its reason.
+void connect() {
+    try {
+        servers.test = std::make_unique<test_session>();
+        servers.motors = std::make_unique<motors_session>();
+    } catch (const Tango::DevFailed& failure) {
+        fmt::print(stderr, "tango_bench: {}: {}\n", failure.errors[0].reason.in(),
+                   failure.errors[0].desc.in());
+        std::exit(1);
+    } catch (const std::exception& failure) {
+        fmt::print(stderr, "tango_bench: {}\n", failure.what());
+        std::exit(1);
+    }
+}
 
 int main(int argc, char** argv) {
     const std::string load_before = load_average();
@@ -168,7 +266,7 @@ int main(int argc, char** argv) {
         {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
          "--benchmark_display_aggregates_only=true"},
         [] {
-            tango_session = std::make_unique<session>();
+            connect();
             for (auto [name, body] : {
                      std::pair{"round_trip/concert", &round_trip_concert},
                      std::pair{"round_trip/command_inout", &round_trip_command_inout},
@@ -176,6 +274,11 @@ int main(int argc, char** argv) {
                      std::pair{"100_in_flight/concert", &in_flight_concert},
                      std::pair{"100_in_flight/command_inout_asynch+reply", &in_flight_asynch_reply},
                      std::pair{"100_sequential/command_inout", &sequential_command_inout},
+                     std::pair{"100_moves_in_flight/concert", &moves_in_flight_concert},
+                     std::pair{"100_moves_in_flight/command_inout_asynch+reply",
+                               &moves_in_flight_asynch_reply},
+                     std::pair{"100_moves_sequential/command_inout",
+                               &moves_sequential_command_inout},
                  }) {
                 benchmark::RegisterBenchmark(name, body)
                     ->UseRealTime()
@@ -185,7 +288,7 @@ int main(int argc, char** argv) {
         [&load_before](const concert::bench::median_collector& results) {
             print_summary(results, load_before);
         });
-    // The clients go before the server they talk to.
-    tango_session.reset();
+    servers.motors.reset();
+    servers.test.reset();
     return status;
 }
