@@ -13,3 +13,8 @@
 #include "priority.hpp"
 #include "promise.hpp"
 #include "thread_pool.hpp"
+// The Tango bridge needs Tango's headers and library: only for those who link concert::tango
+// (which defines CONCERT_HAS_TANGO).
+#if defined(CONCERT_HAS_TANGO)
+#include "tango.hpp"
+#endif
