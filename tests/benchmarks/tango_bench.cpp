@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -103,84 +104,52 @@ void round_trip_asynch_reply(benchmark::State& state) {
     }
 }
 
-void in_flight_concert(benchmark::State& state) {
-    auto& device = servers.test->device;
+// Where a batch of calls goes: call i to device i % size, reached through concert and through a
+// raw Tango proxy (made once, with the sessions).
+struct batch_target {
+    const char* command = nullptr;
+    std::vector<concert::tango::device*> devices;
+    std::vector<Tango::DeviceProxy*> proxies;
+};
+batch_target test_batch;    // DevDouble, all on TangoTest's one device
+batch_target motors_batch;  // Move, one per motor
+
+void in_flight_concert(benchmark::State& state, const batch_target& target) {
     std::vector<concert::future<double>> calls;
     calls.reserve(in_flight);
     for (auto _ : state) {
         calls.clear();
         for (int i = 0; i < in_flight; ++i) {
-            calls.push_back(device.command<double>("DevDouble", static_cast<double>(i)));
+            auto& device = *target.devices[i % target.devices.size()];
+            calls.push_back(device.command<double>(target.command, static_cast<double>(i)));
         }
         concert::wait(calls);
     }
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
-void in_flight_asynch_reply(benchmark::State& state) {
-    auto& proxy = servers.test->proxy;
+void in_flight_asynch_reply(benchmark::State& state, const batch_target& target) {
     std::vector<long> ids(in_flight);
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
-            ids[i] = proxy.command_inout_asynch("DevDouble", input);
+            ids[i] = target.proxies[i % target.proxies.size()]->command_inout_asynch(target.command,
+                                                                                     input);
         }
-        for (const long id : ids) {
-            auto reply = proxy.command_inout_reply(id, 0);
+        for (int i = 0; i < in_flight; ++i) {
+            auto reply = target.proxies[i % target.proxies.size()]->command_inout_reply(ids[i], 0);
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
-void sequential_command_inout(benchmark::State& state) {
-    auto& proxy = servers.test->proxy;
+void sequential_command_inout(benchmark::State& state, const batch_target& target) {
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
-            auto reply = proxy.command_inout("DevDouble", input);
-            benchmark::DoNotOptimize(echoed(reply));
-        }
-    }
-    state.SetItemsProcessed(state.iterations() * in_flight);
-}
-
-void moves_in_flight_concert(benchmark::State& state) {
-    auto& devices = servers.motors->devices;
-    std::vector<concert::future<double>> moves;
-    moves.reserve(in_flight);
-    for (auto _ : state) {
-        moves.clear();
-        for (int i = 0; i < in_flight; ++i) {
-            moves.push_back(devices[i]->command<double>("Move", static_cast<double>(i)));
-        }
-        concert::wait(moves);
-    }
-    state.SetItemsProcessed(state.iterations() * in_flight);
-}
-
-void moves_in_flight_asynch_reply(benchmark::State& state) {
-    auto& proxies = servers.motors->proxies;
-    std::vector<long> ids(in_flight);
-    for (auto _ : state) {
-        for (int i = 0; i < in_flight; ++i) {
-            auto input = argument(i);
-            ids[i] = proxies[i]->command_inout_asynch("Move", input);
-        }
-        for (int i = 0; i < in_flight; ++i) {
-            auto reply = proxies[i]->command_inout_reply(ids[i], 0);
-            benchmark::DoNotOptimize(echoed(reply));
-        }
-    }
-    state.SetItemsProcessed(state.iterations() * in_flight);
-}
-
-void moves_sequential_command_inout(benchmark::State& state) {
-    auto& proxies = servers.motors->proxies;
-    for (auto _ : state) {
-        for (int i = 0; i < in_flight; ++i) {
-            auto input = argument(i);
-            auto reply = proxies[i]->command_inout("Move", input);
+            auto reply =
+                target.proxies[i % target.proxies.size()]->command_inout(target.command, input);
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
@@ -249,6 +218,12 @@ void connect() {
     try {
         servers.test = std::make_unique<test_session>();
         servers.motors = std::make_unique<motors_session>();
+        test_batch = {"DevDouble", {&servers.test->device}, {&servers.test->proxy}};
+        motors_batch.command = "Move";
+        for (int i = 0; i < in_flight; ++i) {
+            motors_batch.devices.push_back(servers.motors->devices[i].get());
+            motors_batch.proxies.push_back(servers.motors->proxies[i].get());
+        }
     } catch (const Tango::DevFailed& failure) {
         fmt::print(stderr, "tango_bench: {}: {}\n", failure.errors[0].reason.in(),
                    failure.errors[0].desc.in());
@@ -267,22 +242,24 @@ int main(int argc, char** argv) {
          "--benchmark_display_aggregates_only=true"},
         [] {
             connect();
-            for (auto [name, body] : {
-                     std::pair{"round_trip/concert", &round_trip_concert},
-                     std::pair{"round_trip/command_inout", &round_trip_command_inout},
-                     std::pair{"round_trip/command_inout_asynch+reply", &round_trip_asynch_reply},
-                     std::pair{"100_in_flight/concert", &in_flight_concert},
-                     std::pair{"100_in_flight/command_inout_asynch+reply", &in_flight_asynch_reply},
-                     std::pair{"100_sequential/command_inout", &sequential_command_inout},
-                     std::pair{"100_moves_in_flight/concert", &moves_in_flight_concert},
-                     std::pair{"100_moves_in_flight/command_inout_asynch+reply",
-                               &moves_in_flight_asynch_reply},
-                     std::pair{"100_moves_sequential/command_inout",
-                               &moves_sequential_command_inout},
-                 }) {
+            const auto add = [](const char* name, auto body) {
                 benchmark::RegisterBenchmark(name, body)
                     ->UseRealTime()
                     ->Unit(benchmark::kMicrosecond);
+            };
+            add("round_trip/concert", &round_trip_concert);
+            add("round_trip/command_inout", &round_trip_command_inout);
+            add("round_trip/command_inout_asynch+reply", &round_trip_asynch_reply);
+            for (const auto& [prefix, target] :
+                 {std::pair{"100_", &test_batch}, std::pair{"100_moves_", &motors_batch}}) {
+                const std::string name(prefix);
+                add((name + "in_flight/concert").c_str(),
+                    [target](benchmark::State& state) { in_flight_concert(state, *target); });
+                add((name + "in_flight/command_inout_asynch+reply").c_str(),
+                    [target](benchmark::State& state) { in_flight_asynch_reply(state, *target); });
+                add((name + "sequential/command_inout").c_str(), [target](benchmark::State& state) {
+                    sequential_command_inout(state, *target);
+                });
             }
         },
         [&load_before](const concert::bench::median_collector& results) {
