@@ -174,8 +174,9 @@ class CONCERT_API device {
     /// a message from this device named `name` with the value as T; an event reporting an error,
     /// or a value that is not a T, is sent as "<name>.error" with a concert::tango::error. The
     /// current value is sent at once, on the calling thread; later events come from Tango's event
-    /// thread. Tango 9.3.4 delivers the first event after a subscription twice: an event with the
-    /// same source timestamp as the one sent just before it is that event again, and is not sent.
+    /// thread. Tango 9.3.4 delivers the first event after a subscription twice: an event that
+    /// repeats the one forwarded just before it (a value with the same source timestamp, or the
+    /// same error stack) is that event again, and is not sent.
     /// Keep the returned subscription until the forwarding is no longer wanted; destroying the
     /// device ends it too. Throws concert::tango::error when Tango refuses the subscription (an
     /// unknown attribute, one without change events). Thread-safe.

@@ -153,8 +153,10 @@ struct change_forwarding final : Tango::CallBack {
     std::weak_ptr<device_state> device;
     bool forwarding = true;  // guarded by mutex
     int event_id = -1;       // guarded by mutex; set once Tango's subscribe_event returns
-    std::optional<Tango::TimeVal> last_sent;  // guarded by mutex: the source timestamp of the last
-                                              // value sent, to drop Tango 9.3.4's repeat
+    // Guarded by mutex: what the last event forwarded was (the source timestamp of a value, or an
+    // error stack), to drop Tango 9.3.4's repeat of it.
+    std::optional<Tango::TimeVal> last_time;
+    std::optional<Tango::DevErrorList> last_errors;
     const std::string attribute;
     const std::string error_message;
     Dispatcher& dispatcher;

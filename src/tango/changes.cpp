@@ -1,5 +1,7 @@
 // Change events as dispatcher messages: device::forward_changes and the change_subscription that
 // ends the forwarding.
+#include <cstring>
+
 #include <concert/errors.hpp>
 
 #include "bridge.hpp"
@@ -14,6 +16,20 @@ bool same_time(const Tango::TimeVal& a, const Tango::TimeVal& b) noexcept {
     return a.tv_sec == b.tv_sec && a.tv_usec == b.tv_usec && a.tv_nsec == b.tv_nsec;
 }
 
+bool same_errors(const Tango::DevErrorList& a, const Tango::DevErrorList& b) noexcept {
+    if (a.length() != b.length()) {
+        return false;
+    }
+    for (CORBA::ULong i = 0; i < a.length(); ++i) {
+        if (std::strcmp(a[i].reason.in(), b[i].reason.in()) != 0 ||
+            std::strcmp(a[i].desc.in(), b[i].desc.in()) != 0 ||
+            std::strcmp(a[i].origin.in(), b[i].origin.in()) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 void change_forwarding::push_event(Tango::EventData* event) {
@@ -23,14 +39,20 @@ void change_forwarding::push_event(Tango::EventData* event) {
     }
     try {
         if (event->err || event->attr_value == nullptr) {
+            if (last_errors && same_errors(*last_errors, event->errors)) {
+                return;  // Tango 9.3.4's repeat of the first event after subscribing
+            }
+            last_errors = event->errors;
+            last_time.reset();
             dispatcher.send(sender, error_message, error(event->errors));
             return;
         }
         Tango::DeviceAttribute& value = *event->attr_value;
-        if (last_sent && same_time(*last_sent, value.time)) {
-            return;  // Tango 9.3.4's repeat of the first event after subscribing
+        if (last_time && same_time(*last_time, value.time)) {
+            return;  // as above
         }
-        last_sent = value.time;
+        last_time = value.time;
+        last_errors.reset();
         try {
             send(dispatcher, sender, attribute, value);
         } catch (const Tango::DevFailed& failure) {
