@@ -180,11 +180,11 @@ struct pair_of_doubles {
 
 TEST_P(DispatcherValues, SmallTriviallyCopyableValuesAreStoredInPlace) {
     // No allocation for them: the queue holds them in its entries.
-    static_assert(concert::detail::queued_value::in_place<double>);
-    static_assert(concert::detail::queued_value::in_place<int>);
-    static_assert(concert::detail::queued_value::in_place<pair_of_doubles>);
-    static_assert(!concert::detail::queued_value::in_place<std::string>);
-    static_assert(!concert::detail::queued_value::in_place<std::array<double, 3>>);
+    static_assert(concert::detail::in_place<double>);
+    static_assert(concert::detail::in_place<int>);
+    static_assert(concert::detail::in_place<pair_of_doubles>);
+    static_assert(!concert::detail::in_place<std::string>);
+    static_assert(!concert::detail::in_place<std::array<double, 3>>);
     motor m;
     double sum = 0;
     dispatcher.subscribe(&m, "xy", [&](motor*, const pair_of_doubles& p) { sum = p.x + p.y; });
