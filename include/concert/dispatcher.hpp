@@ -7,6 +7,8 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -409,7 +411,13 @@ class CONCERT_API Dispatcher {
     template <class V>
     void send(const void* sender, std::string_view message, V&& value) {
         using stored = std::decay_t<V>;
-        if constexpr (detail::in_place<stored>) {
+        if constexpr (detail::in_place<stored> && sizeof(stored) <= sizeof(std::uint64_t)) {
+            // In a register rather than through memory: most values are a word or less.
+            const stored copy(std::forward<V>(value));
+            std::uint64_t word = 0;
+            std::memcpy(&word, std::addressof(copy), sizeof(stored));
+            send_word(sender, message, detail::value_ops_for<stored>, word);
+        } else if constexpr (detail::in_place<stored>) {
             const stored copy(std::forward<V>(value));
             send_value(sender, message, detail::value_ops_for<stored>, std::addressof(copy));
         } else {
@@ -468,6 +476,10 @@ class CONCERT_API Dispatcher {
     subscription add(detail::subscription_kind kind, const void* sender, std::string_view message,
                      detail::erased_handler handler);
 
+    // Queues the message with a value stored in place whose bytes are the first ops.size of
+    // `word`'s.
+    void send_word(const void* sender, std::string_view message, const detail::value_ops& ops,
+                   std::uint64_t word);
     // Queues the message with a copy of the ops.size bytes at `bytes`: the value in place, or
     // (when ops.destroy is set) the address of its block, which it takes ownership of and frees
     // if queueing fails.
