@@ -353,12 +353,9 @@ inline void prefetch_for_writing(const unsigned char* address) noexcept {
 #endif
 }
 
-// A message as delivery reads it out of the queue.
-struct queued_message {
-    const void* sender;
-    std::string_view message;
+// A message as delivery reads it out of the queue: as handlers receive it, and the value's type.
+struct queued_message : detail::delivered_message {
     const std::type_info* value_type;  // null: sent without a value
-    const void* value;
 };
 
 // Messages queued between two deliveries, in one buffer of 8-byte aligned records: the sender and
@@ -418,7 +415,7 @@ class message_batch {
         header h{};
         std::memcpy(&h, record, sizeof(h));
         const auto* text = reinterpret_cast<const char*>(record + sizeof(header));
-        m = {h.sender, std::string_view(text, h.text_size), nullptr, nullptr};
+        m = {{h.sender, std::string_view(text, h.text_size), nullptr}, nullptr};
         at += sizeof(header) + round_up(h.text_size);
         if (h.value_size != 0) {
             const value_ops* ops = ops_at(at);
@@ -517,7 +514,7 @@ class message_batch {
         if (m.value_type == nullptr || *h.value_type != *m.value_type) {
             throw value_mismatch(*h.value_type, m.value_type);
         }
-        h.call(h.callable, m.sender, m.message, m.value);
+        h.call(h.callable, m);
     } catch (...) {
         report_handler_error(std::current_exception(), m.sender, m.message);
     }
@@ -768,15 +765,16 @@ struct dispatcher_state {
     std::uint64_t call_each(recipients::span list, const queued_message& m,
                             std::uint64_t seq) noexcept {
         for (const handler_ref* h = list.begin; h != list.end; ++h) {
-            calling.store(h->node, std::memory_order_release);
+            const subscriber* node = h->node;
+            calling.store(node, std::memory_order_release);
             call_seq.store(seq + 1, std::memory_order_release);
             light_fence<asymmetric>();
-            if (!h->node->cancelled.load(std::memory_order_relaxed)) {
+            if (!node->cancelled.load(std::memory_order_relaxed)) {
                 // The type check is one comparison of type_info addresses, which differ for one
                 // type only across shared libraries that do not merge them.
                 if (h->value_type == nullptr || h->value_type == m.value_type) [[likely]] {
                     try {
-                        h->call(h->callable, m.sender, m.message, m.value);
+                        h->call(h->callable, m);
                     } catch (...) {
                         report_handler_error(std::current_exception(), m.sender, m.message);
                     }

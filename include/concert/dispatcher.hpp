@@ -59,11 +59,16 @@ union global_dispatcher_storage;
 
 enum class subscription_kind { sender_and_message, any_sender, any_message };
 
-// How the dispatcher calls a handler: one indirect call with the handler's callable. `value` is
-// the value sent with the message, already checked to be of the handler's value type (unused by a
-// handler that takes none).
-using handler_function = void (*)(void* callable, const void* sender, std::string_view message,
-                                  const void* value);
+// A message as a handler receives it. `value` is the value sent with it, already checked to be of
+// the handler's value type (unused by a handler that takes none).
+struct delivered_message {
+    const void* sender;
+    std::string_view message;
+    const void* value;
+};
+
+// How the dispatcher calls a handler: one indirect call with the handler's callable.
+using handler_function = void (*)(void* callable, const delivered_message& m);
 
 // A handler, type-erased: the callable it owns, the function that calls it, and the type of the
 // value it takes (null: it takes none).
@@ -90,7 +95,7 @@ class erased_handler {
     erased_handler(const erased_handler&) = delete;
     erased_handler& operator=(const erased_handler&) = delete;
 
-    // What delivery calls: function()(callable(), sender, message, value).
+    // What delivery calls: function()(callable(), message).
     void* callable() const noexcept { return callable_; }
     handler_function function() const noexcept { return call_; }
     const std::type_info* value_type() const noexcept { return value_type_; }
@@ -188,19 +193,19 @@ bool is_null_handler(const F& handler) noexcept {
 }
 
 template <class Sender, class Stored>
-void call_handler(void* callable, const void* sender, std::string_view message, const void* value) {
+void call_handler(void* callable, const delivered_message& m) {
     auto& handler = *static_cast<Stored*>(callable);
     // The sender was given to subscribe as Sender*, and only that exact address is delivered to it.
-    auto* typed_sender = static_cast<Sender*>(const_cast<void*>(sender));
+    auto* typed_sender = static_cast<Sender*>(const_cast<void*>(m.sender));
     if constexpr (std::invocable<Stored&, Sender*, std::string_view>) {
-        std::invoke(handler, typed_sender, message);
+        std::invoke(handler, typed_sender, m.message);
     } else if constexpr (std::invocable<Stored&, Sender*>) {
         std::invoke(handler, typed_sender);
     } else {
         using V = handler_value_t<Stored>;
-        const V& typed_value = *static_cast<const V*>(value);
+        const V& typed_value = *static_cast<const V*>(m.value);
         if constexpr (std::invocable<Stored&, Sender*, std::string_view, const V&>) {
-            std::invoke(handler, typed_sender, message, typed_value);
+            std::invoke(handler, typed_sender, m.message, typed_value);
         } else {
             std::invoke(handler, typed_sender, typed_value);
         }
