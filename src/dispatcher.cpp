@@ -263,14 +263,14 @@ std::string readable_name(const std::type_info& type) {
     return type.name();
 }
 
-message_value_mismatch value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
-    return message_value_mismatch(
-        sent == nullptr
-            ? fmt::format("the handler takes a value of type {}, but the message was sent "
-                          "without a value",
-                          readable_name(wanted))
-            : fmt::format("the handler takes a value of type {}, but the message carries a {}",
-                          readable_name(wanted), readable_name(*sent)));
+// What a message_value_mismatch says: `wanted` and `sent` (null: no value was sent).
+std::string value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
+    return sent == nullptr
+               ? fmt::format("the handler takes a value of type {}, but the message was sent "
+                             "without a value",
+                             readable_name(wanted))
+               : fmt::format("the handler takes a value of type {}, but the message carries a {}",
+                             readable_name(wanted), readable_name(*sent));
 }
 
 // Copies `size` bytes that do not overlap. Messages and small values are a few bytes long: a
@@ -326,30 +326,32 @@ inline bool equal_bytes(const char* a, const char* b, std::size_t size) noexcept
     return std::memcmp(a, b, size) == 0;
 }
 
-// Whether the CPU fetches a cache line for writing on request (x86's PREFETCHW, which older
-// Intel CPUs lack). Zero-initialised until this file's dynamic initialisation: a send from an
-// earlier static initialiser only goes without.
-#if defined(__x86_64__) || defined(__i386__)
-const bool has_prefetchw = [] {
-    unsigned eax = 0;
-    unsigned ebx = 0;
-    unsigned ecx = 0;
-    unsigned edx = 0;
-    return __get_cpuid(0x80000001U, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1U << 8U)) != 0;
-}();
+// Whether the CPU fetches a cache line for writing on request: x86's PREFETCHW, which Intel CPUs
+// before Broadwell lack (CPUID, which a VM traps, is asked once per process).
+bool cpu_prefetches_for_writing() noexcept {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__PRFCHW__)
+    static const bool has_prefetchw = [] {
+        unsigned eax = 0;
+        unsigned ebx = 0;
+        unsigned ecx = 0;
+        unsigned edx = 0;
+        return __get_cpuid(0x80000001U, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1U << 8U)) != 0;
+    }();
+    return has_prefetchw;
+#else
+    return true;
 #endif
+}
 
 // The queue's lines ahead of a sender were last read by the deliverer, on another core: fetching
 // them for writing now, without waiting, spares the next sends a wait for each (which the lock's
 // atomic exchange would impose). A prefetch for reading would fetch them shared, and the write
-// would then wait all the same.
+// would then wait all the same. Only where cpu_prefetches_for_writing().
 inline void prefetch_for_writing(const unsigned char* address) noexcept {
-#if defined(__PRFCHW__) || !(defined(__x86_64__) || defined(__i386__))
-    __builtin_prefetch(address, 1);
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__PRFCHW__)
+    asm volatile("prefetchw %0" : : "m"(*address));
 #else
-    if (has_prefetchw) {
-        asm volatile("prefetchw %0" : : "m"(*address));
-    }
+    __builtin_prefetch(address, 1);
 #endif
 }
 
@@ -364,7 +366,7 @@ struct queued_message : detail::delivered_message {
 // reuses the same buffer. It owns the values in blocks of their own.
 class message_batch {
   public:
-    message_batch() = default;
+    message_batch() noexcept : prefetch_(cpu_prefetches_for_writing()) {}
     ~message_batch() {
         clear();
         ::operator delete(data_);
@@ -382,13 +384,13 @@ class message_batch {
             throw std::length_error("concert::Dispatcher::send: the message is over 4 GiB");
         }
         const std::size_t text_space = round_up(message.size());
-        const std::size_t value_space = value_size == 0 ? 0 : sizeof(ops) + round_up(value_size);
+        const std::size_t value_space = value_size == 0 ? 0 : ops_size + round_up(value_size);
         const std::size_t size = sizeof(header) + text_space + value_space;
         if (capacity_ - size_ < size) {
             grow(size);
         }
         unsigned char* record = data_ + size_;
-        if (capacity_ - size_ > prefetch_distance) {
+        if (prefetch_ && capacity_ - size_ > prefetch_distance) {
             prefetch_for_writing(record + prefetch_distance);
         }
         const header h{sender, static_cast<std::uint32_t>(message.size()),
@@ -401,9 +403,9 @@ class message_batch {
             return nullptr;
         }
         unsigned char* stored = record + sizeof(header) + text_space;
-        std::memcpy(stored, &ops, sizeof(ops));
+        std::memcpy(stored, &ops, ops_size);
         heap_values_ += ops->destroy != nullptr ? 1 : 0;
-        return stored + sizeof(ops);
+        return stored + ops_size;
     }
 
     // Reads the message at `*at` into `m` and moves `*at` past it; false past the last one.
@@ -421,7 +423,7 @@ class message_batch {
             const value_ops* ops = ops_at(at);
             m.value_type = ops->type;
             m.value = value_at(at, *ops);
-            at += sizeof(ops) + round_up(h.value_size);
+            at += ops_size + round_up(h.value_size);
         }
         return true;
     }
@@ -439,7 +441,7 @@ class message_batch {
                     if (ops->destroy != nullptr) {
                         ops->destroy(const_cast<void*>(value_at(at, *ops)));
                     }
-                    at += sizeof(ops) + round_up(h.value_size);
+                    at += ops_size + round_up(h.value_size);
                 }
             }
             heap_values_ = 0;
@@ -465,6 +467,7 @@ class message_batch {
     static_assert(detail::in_place_alignment <= record_alignment);
     static constexpr std::size_t max_text = UINT32_MAX;
     static constexpr std::size_t prefetch_distance = 512;
+    static constexpr std::size_t ops_size = sizeof(const value_ops*);  // stored before the value
 
     static constexpr std::size_t round_up(std::size_t size) noexcept {
         return (size + record_alignment - 1) & ~(record_alignment - 1);
@@ -472,13 +475,13 @@ class message_batch {
 
     const value_ops* ops_at(std::size_t at) const noexcept {
         const value_ops* ops = nullptr;
-        std::memcpy(&ops, data_ + at, sizeof(ops));
+        std::memcpy(&ops, data_ + at, ops_size);
         return ops;
     }
 
     // The value stored at `at` (its value_ops first): in place, or in the block it points to.
     const void* value_at(std::size_t at, const value_ops& ops) const noexcept {
-        const unsigned char* bytes = data_ + at + sizeof(const value_ops*);
+        const unsigned char* bytes = data_ + at + ops_size;
         if (ops.destroy == nullptr) {
             return bytes;
         }
@@ -504,6 +507,7 @@ class message_batch {
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;
     std::size_t heap_values_ = 0;  // values in blocks of their own, freed by clear()
+    const bool prefetch_;          // the same for every batch: not swapped
 };
 
 // A handler whose value type is not the very type_info object sent: the same type all the same
@@ -512,7 +516,7 @@ class message_batch {
                                                 const queued_message& m) noexcept {
     try {
         if (m.value_type == nullptr || *h.value_type != *m.value_type) {
-            throw value_mismatch(*h.value_type, m.value_type);
+            throw message_value_mismatch(value_mismatch(*h.value_type, m.value_type));
         }
         h.call(h.callable, m);
     } catch (...) {

@@ -238,8 +238,9 @@ inline constexpr std::size_t in_place_capacity = 16;
 inline constexpr std::size_t in_place_alignment = 8;
 
 template <class V>
-inline constexpr bool in_place = sizeof(V) <= in_place_capacity &&
-                                 alignof(V) <= in_place_alignment&& std::is_trivially_copyable_v<V>;
+inline constexpr bool in_place = std::is_trivially_copyable_v<V> &&
+                                 (sizeof(V) <= in_place_capacity) &&
+                                 (alignof(V) <= in_place_alignment);
 
 template <class V>
 void destroy_value(void* object) noexcept {
@@ -403,7 +404,7 @@ class CONCERT_API Dispatcher {
     /// delivers the message after those sent before. So a handler that sends iterates instead of
     /// recursing, and one handler at a time in send order holds whatever DISABLE does. A throwing
     /// handler goes to concert::report_error; delivery goes on. Thread-safe; throws only
-    /// std::bad_alloc.
+    /// std::bad_alloc, and std::length_error for a message over 4 GiB.
     void send(const void* sender, std::string_view message);
 
     /// Sends `message` with a copy of `value` (decayed: a string literal arrives as const char*;
