@@ -266,9 +266,10 @@ std::string readable_name(const std::type_info& type) {
 // What a message_value_mismatch says: `wanted` and `sent` (null: no value was sent).
 std::string value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
     return sent == nullptr
-               ? fmt::format("the handler takes a value of type {}, but the message was sent "
-                             "without a value",
-                             readable_name(wanted))
+               ? fmt::format(
+                     "the handler takes a value of type {}, but the message was sent "
+                     "without a value",
+                     readable_name(wanted))
                : fmt::format("the handler takes a value of type {}, but the message carries a {}",
                              readable_name(wanted), readable_name(*sent));
 }
