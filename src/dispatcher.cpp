@@ -1067,9 +1067,8 @@ subscription Dispatcher::add(subscription_kind kind, const void* sender, std::st
                              detail::erased_handler handler) {
     auto& s = state();
     auto node = std::make_shared<subscriber>(kind, sender, message, std::move(handler));
-    std::weak_ptr<subscriber> handle = node;
     const auto retired = s.change_table([&](subscriber_table& table) { table.add(node); });
-    return {this, std::move(handle)};
+    return {this, node};
 }
 
 void Dispatcher::unsubscribe(const subscription& s) {
