@@ -15,11 +15,16 @@
 #if __has_include(<cxxabi.h>)
 #include <cxxabi.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -58,10 +63,9 @@ struct subscriber {
 namespace {
 
 using clock = std::chrono::steady_clock;
-using detail::message_value;
-using detail::queued_value;
 using detail::subscriber;
 using detail::subscription_kind;
+using detail::value_ops;
 
 constexpr std::size_t cache_line = 64;
 
@@ -95,11 +99,13 @@ struct message_key_equal {
     }
 };
 
-// One handler as delivery sees it: what to call, and the subscription it belongs to.
+// One handler as delivery sees it: what to call, the type of value it takes (null: none), and the
+// subscription it belongs to, which the table keeps alive.
 struct handler_ref {
     detail::handler_function call;
     void* callable;
-    std::shared_ptr<subscriber> node;
+    const std::type_info* value_type;
+    const subscriber* node;
 };
 
 using handler_list = std::vector<handler_ref>;
@@ -109,7 +115,38 @@ struct subscriber_table {
     std::unordered_map<message_key, handler_list, message_key_hash, message_key_equal> by_message;
     std::unordered_map<const void*, handler_list> by_sender;  // every message of one sender
     std::size_t any_sender_count = 0;
+    std::vector<std::shared_ptr<subscriber>> subscribers;  // every subscriber listed above
 
+    void add(std::shared_ptr<subscriber> s) {
+        const detail::erased_handler& h = s->handler;
+        list_for(*s).push_back({h.function(), h.callable(), h.value_type(), s.get()});
+        subscribers.push_back(std::move(s));
+    }
+
+    void remove(const subscriber& s) {
+        const auto erase_from = [&](auto& map, auto position) {
+            std::erase_if(position->second, [&](const auto& h) { return h.node == &s; });
+            if (position->second.empty()) {
+                map.erase(position);
+            }
+        };
+        switch (s.kind) {
+            case subscription_kind::sender_and_message:
+                erase_from(by_message, by_message.find(message_key_view{s.sender, s.message}));
+                break;
+            case subscription_kind::any_sender:
+                --any_sender_count;
+                erase_from(by_message,
+                           by_message.find(message_key_view{any_sender_key, s.message}));
+                break;
+            case subscription_kind::any_message:
+                erase_from(by_sender, by_sender.find(s.sender));
+                break;
+        }
+        std::erase_if(subscribers, [&](const auto& owned) { return owned.get() == &s; });
+    }
+
+  private:
     handler_list& list_for(const subscriber& s) {
         switch (s.kind) {
             case subscription_kind::sender_and_message:
@@ -121,28 +158,6 @@ struct subscriber_table {
                 break;
         }
         return by_sender[s.sender];
-    }
-
-    void remove(const subscriber& s) {
-        const auto erase_from = [&](auto& map, auto position) {
-            std::erase_if(position->second, [&](const auto& h) { return h.node.get() == &s; });
-            if (position->second.empty()) {
-                map.erase(position);
-            }
-        };
-        switch (s.kind) {
-            case subscription_kind::sender_and_message:
-                erase_from(by_message, by_message.find(message_key_view{s.sender, s.message}));
-                return;
-            case subscription_kind::any_sender:
-                --any_sender_count;
-                erase_from(by_message,
-                           by_message.find(message_key_view{any_sender_key, s.message}));
-                return;
-            case subscription_kind::any_message:
-                erase_from(by_sender, by_sender.find(s.sender));
-                return;
-        }
     }
 };
 
@@ -175,8 +190,9 @@ bool asymmetric_fences() noexcept {
 }
 
 // Delivery's side.
-void light_fence(bool asymmetric) noexcept {
-    if (asymmetric) {
+template <bool asymmetric>
+void light_fence() noexcept {
+    if constexpr (asymmetric) {
         std::atomic_signal_fence(std::memory_order_seq_cst);
     } else {
         std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -198,11 +214,21 @@ void heavy_fence() noexcept {
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-// The handler lists a (sender, message) pair resolves to in one table.
+// The handler lists a (sender, message) pair resolves to in one table, in delivery order: the
+// exact pair's, the message's from any sender, then every message of the sender's.
 struct recipients {
-    const handler_list* exact = nullptr;
-    const handler_list* any_sender = nullptr;
-    const handler_list* any_message = nullptr;
+    struct span {
+        const handler_ref* begin;
+        const handler_ref* end;
+    };
+    std::array<span, 3> lists{};
+    std::size_t count = 0;
+
+    void add(const handler_list* list) noexcept {
+        if (list != nullptr) {
+            lists[count++] = {list->data(), list->data() + list->size()};
+        }
+    }
 };
 
 template <class Map, class Key>
@@ -214,109 +240,290 @@ const handler_list* find_list(const Map& map, const Key& key) {
 recipients find_recipients(const subscriber_table& table, const void* sender,
                            std::string_view message) {
     recipients r;
-    r.exact = find_list(table.by_message, message_key_view{sender, message});
+    r.add(find_list(table.by_message, message_key_view{sender, message}));
     if (table.any_sender_count != 0) {
-        r.any_sender = find_list(table.by_message, message_key_view{any_sender_key, message});
+        r.add(find_list(table.by_message, message_key_view{any_sender_key, message}));
     }
     if (!table.by_sender.empty()) {
-        r.any_message = find_list(table.by_sender, sender);
+        r.add(find_list(table.by_sender, sender));
     }
     return r;
 }
 
-// Messages queued between two deliveries: 16-byte entries, and their texts packed in one buffer,
-// each followed by the bytes of its value if it has one, so that a steady stream of sends reuses
-// the same two buffers and allocates nothing. It owns the values queued with them.
+// A type's name as written in C++ ("double", "std::string"), where the ABI can demangle it.
+std::string readable_name(const std::type_info& type) {
+#if __has_include(<cxxabi.h>)
+    int status = 0;
+    std::unique_ptr<char, decltype(&std::free)> demangled(
+        abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+    if (status == 0 && demangled) {
+        return demangled.get();
+    }
+#endif
+    return type.name();
+}
+
+// What a message_value_mismatch says: `wanted` and `sent` (null: no value was sent).
+std::string value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
+    return sent == nullptr
+               ? fmt::format(
+                     "the handler takes a value of type {}, but the message was sent "
+                     "without a value",
+                     readable_name(wanted))
+               : fmt::format("the handler takes a value of type {}, but the message carries a {}",
+                             readable_name(wanted), readable_name(*sent));
+}
+
+// Copies `size` bytes that do not overlap. Messages and small values are a few bytes long: a
+// call of memcpy would cost more than the copy.
+inline void copy_bytes(unsigned char* to, const unsigned char* from, std::size_t size) noexcept {
+    if (size >= 8 && size <= 16) {
+        std::uint64_t head = 0;
+        std::uint64_t tail = 0;
+        std::memcpy(&head, from, 8);
+        std::memcpy(&tail, from + size - 8, 8);
+        std::memcpy(to, &head, 8);
+        std::memcpy(to + size - 8, &tail, 8);
+    } else if (size >= 4 && size < 8) {
+        std::uint32_t head = 0;
+        std::uint32_t tail = 0;
+        std::memcpy(&head, from, 4);
+        std::memcpy(&tail, from + size - 4, 4);
+        std::memcpy(to, &head, 4);
+        std::memcpy(to + size - 4, &tail, 4);
+    } else if (size > 0 && size < 4) {
+        to[0] = from[0];
+        to[size / 2] = from[size / 2];
+        to[size - 1] = from[size - 1];
+    } else if (size > 16) {
+        std::memcpy(to, from, size);
+    }
+}
+
+// Compares two byte ranges of `size` bytes, as copy_bytes copies them.
+inline bool equal_bytes(const char* a, const char* b, std::size_t size) noexcept {
+    if (size >= 8 && size <= 16) {
+        std::uint64_t a_head = 0;
+        std::uint64_t b_head = 0;
+        std::uint64_t a_tail = 0;
+        std::uint64_t b_tail = 0;
+        std::memcpy(&a_head, a, 8);
+        std::memcpy(&b_head, b, 8);
+        std::memcpy(&a_tail, a + size - 8, 8);
+        std::memcpy(&b_tail, b + size - 8, 8);
+        return ((a_head ^ b_head) | (a_tail ^ b_tail)) == 0;
+    }
+    if (size >= 4 && size < 8) {
+        std::uint32_t a_head = 0;
+        std::uint32_t b_head = 0;
+        std::uint32_t a_tail = 0;
+        std::uint32_t b_tail = 0;
+        std::memcpy(&a_head, a, 4);
+        std::memcpy(&b_head, b, 4);
+        std::memcpy(&a_tail, a + size - 4, 4);
+        std::memcpy(&b_tail, b + size - 4, 4);
+        return ((a_head ^ b_head) | (a_tail ^ b_tail)) == 0;
+    }
+    return std::memcmp(a, b, size) == 0;
+}
+
+// Whether the CPU fetches a cache line for writing on request: x86's PREFETCHW, which Intel CPUs
+// before Broadwell lack (CPUID, which a VM traps, is asked once per process).
+bool cpu_prefetches_for_writing() noexcept {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__PRFCHW__)
+    static const bool has_prefetchw = [] {
+        unsigned eax = 0;
+        unsigned ebx = 0;
+        unsigned ecx = 0;
+        unsigned edx = 0;
+        return __get_cpuid(0x80000001U, &eax, &ebx, &ecx, &edx) != 0 && (ecx & (1U << 8U)) != 0;
+    }();
+    return has_prefetchw;
+#else
+    return true;
+#endif
+}
+
+// The queue's lines ahead of a sender were last read by the deliverer, on another core: fetching
+// them for writing now, without waiting, spares the next sends a wait for each (which the lock's
+// atomic exchange would impose). A prefetch for reading would fetch them shared, and the write
+// would then wait all the same. Only where cpu_prefetches_for_writing().
+inline void prefetch_for_writing(const unsigned char* address) noexcept {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__PRFCHW__)
+    asm volatile("prefetchw %0" : : "m"(*address));
+#else
+    __builtin_prefetch(address, 1);
+#endif
+}
+
+// A message as delivery reads it out of the queue: as handlers receive it, and the value's type.
+struct queued_message : detail::delivered_message {
+    const std::type_info* value_type;  // null: sent without a value
+};
+
+// Messages queued between two deliveries, in one buffer of 8-byte aligned records: the sender and
+// the sizes, the message's text, then the value's type and the value (in place, or the address of
+// its block), so that a send is one bounds check and a few stores, and a steady stream of sends
+// reuses the same buffer. It owns the values in blocks of their own.
 class message_batch {
   public:
-    message_batch() = default;
-    ~message_batch() { clear(); }
+    message_batch() noexcept : prefetch_(cpu_prefetches_for_writing()) {}
+    ~message_batch() {
+        clear();
+        ::operator delete(data_);
+    }
     message_batch(const message_batch&) = delete;
     message_batch& operator=(const message_batch&) = delete;
 
-    // On failure nothing is queued, and `value` is left to the caller: std::bad_alloc, or
-    // std::length_error past 4 GiB of text in one batch or 2 GiB in one message.
-    void append(const void* sender, std::string_view message, const queued_value& value) {
-        const bool has_value = value.ops != nullptr;
-        const std::size_t size = message.size() + (has_value ? sizeof(queued_value) : 0);
-        if (message.size() > size_mask || text_.size() > max_text - size) {
-            throw std::length_error(
-                "concert::Dispatcher::send: the message is too long, or over 4 GiB of message "
-                "text is waiting for delivery");
+    // Queues a message with room for a value of `value_size` bytes (none if 0) that `ops`
+    // describes: its bytes, or the address of its block. Returns where the caller writes them. On
+    // failure nothing is queued: std::bad_alloc, or std::length_error for a message over 4 GiB.
+    // Inlined: value_size is a constant in most sends.
+    [[gnu::always_inline]] unsigned char* append(const void* sender, std::string_view message,
+                                                 const value_ops* ops, std::size_t value_size) {
+        if (message.size() > max_text) {
+            throw std::length_error("concert::Dispatcher::send: the message is over 4 GiB");
         }
-        const auto offset = static_cast<std::uint32_t>(text_.size());
-        entries_.push_back(
-            {sender, offset,
-             static_cast<std::uint32_t>(message.size()) | (has_value ? value_flag : 0U)});
-        try {
-            text_.append(message);
-            if (has_value) {
-                text_.append(reinterpret_cast<const char*>(&value), sizeof(queued_value));
-            }
-        } catch (...) {
-            entries_.pop_back();
-            text_.resize(offset);
-            throw;
+        const std::size_t text_space = round_up(message.size());
+        const std::size_t value_space = value_size == 0 ? 0 : ops_size + round_up(value_size);
+        const std::size_t size = sizeof(header) + text_space + value_space;
+        if (capacity_ - size_ < size) {
+            grow(size);
         }
-        allocated_values_ += has_value && value.ops->destroy != nullptr ? 1 : 0;
+        unsigned char* record = data_ + size_;
+        if (prefetch_ && capacity_ - size_ > prefetch_distance) {
+            prefetch_for_writing(record + prefetch_distance);
+        }
+        const header h{sender, static_cast<std::uint32_t>(message.size()),
+                       static_cast<std::uint32_t>(value_size)};
+        std::memcpy(record, &h, sizeof(h));
+        copy_bytes(record + sizeof(header), reinterpret_cast<const unsigned char*>(message.data()),
+                   message.size());
+        size_ += size;
+        if (value_size == 0) {
+            return nullptr;
+        }
+        unsigned char* stored = record + sizeof(header) + text_space;
+        std::memcpy(stored, &ops, ops_size);
+        heap_values_ += ops->destroy != nullptr ? 1 : 0;
+        return stored + ops_size;
     }
 
-    template <class F>
-    void for_each(F&& f) const {
-        for (const auto& e : entries_) {
-            const std::size_t size = e.size & size_mask;
-            const std::string_view message(text_.data() + e.offset, size);
-            if ((e.size & value_flag) == 0) {
-                f(e.sender, message, message_value{});
-            } else {
-                // Copied out: the buffer gives the value's bytes no alignment.
-                const queued_value value = value_at(e.offset + size);
-                f(e.sender, message, value.view());
-            }
+    // Reads the message at `*at` into `m` and moves `*at` past it; false past the last one.
+    bool next(std::size_t& at, queued_message& m) const noexcept {
+        if (at >= size_) {
+            return false;
         }
+        const unsigned char* record = data_ + at;
+        header h{};
+        std::memcpy(&h, record, sizeof(h));
+        const auto* text = reinterpret_cast<const char*>(record + sizeof(header));
+        m = {{h.sender, std::string_view(text, h.text_size), nullptr}, nullptr};
+        at += sizeof(header) + round_up(h.text_size);
+        if (h.value_size != 0) {
+            const value_ops* ops = ops_at(at);
+            m.value_type = ops->type;
+            m.value = value_at(at, *ops);
+            at += ops_size + round_up(h.value_size);
+        }
+        return true;
     }
 
-    bool empty() const noexcept { return entries_.empty(); }
+    bool empty() const noexcept { return size_ == 0; }
 
     void clear() noexcept {
-        if (allocated_values_ != 0) {
-            for (const auto& e : entries_) {
-                if ((e.size & value_flag) != 0) {
-                    value_at(e.offset + (e.size & size_mask)).destroy();
+        if (heap_values_ != 0) {
+            for (std::size_t at = 0; at < size_;) {
+                header h{};
+                std::memcpy(&h, data_ + at, sizeof(h));
+                at += sizeof(header) + round_up(h.text_size);
+                if (h.value_size != 0) {
+                    const value_ops* ops = ops_at(at);
+                    if (ops->destroy != nullptr) {
+                        ops->destroy(const_cast<void*>(value_at(at, *ops)));
+                    }
+                    at += ops_size + round_up(h.value_size);
                 }
             }
-            allocated_values_ = 0;
+            heap_values_ = 0;
         }
-        entries_.clear();
-        text_.clear();
+        size_ = 0;
     }
 
     void swap(message_batch& other) noexcept {
-        entries_.swap(other.entries_);
-        text_.swap(other.text_);
-        std::swap(allocated_values_, other.allocated_values_);
+        std::swap(data_, other.data_);
+        std::swap(size_, other.size_);
+        std::swap(capacity_, other.capacity_);
+        std::swap(heap_values_, other.heap_values_);
     }
 
   private:
-    static constexpr std::uint32_t value_flag = 1U << 31;  // the text is followed by a value
-    static constexpr std::uint32_t size_mask = value_flag - 1;
+    struct header {
+        const void* sender;
+        std::uint32_t text_size;
+        std::uint32_t value_size;  // 0: no value
+    };
+    static constexpr std::size_t record_alignment = 8;
+    static_assert(sizeof(header) % record_alignment == 0);
+    static_assert(detail::in_place_alignment <= record_alignment);
     static constexpr std::size_t max_text = UINT32_MAX;
+    static constexpr std::size_t prefetch_distance = 512;
+    static constexpr std::size_t ops_size = sizeof(const value_ops*);  // stored before the value
 
-    queued_value value_at(std::size_t offset) const noexcept {
-        queued_value value;
-        std::memcpy(&value, text_.data() + offset, sizeof(queued_value));
-        return value;
+    static constexpr std::size_t round_up(std::size_t size) noexcept {
+        return (size + record_alignment - 1) & ~(record_alignment - 1);
     }
 
-    struct entry {
-        const void* sender;
-        std::uint32_t offset;
-        std::uint32_t size;  // of the text, and value_flag
-    };
-    std::vector<entry> entries_;
-    std::string text_;
-    std::size_t allocated_values_ = 0;  // values in blocks of their own, freed by clear()
+    const value_ops* ops_at(std::size_t at) const noexcept {
+        const value_ops* ops = nullptr;
+        std::memcpy(&ops, data_ + at, ops_size);
+        return ops;
+    }
+
+    // The value stored at `at` (its value_ops first): in place, or in the block it points to.
+    const void* value_at(std::size_t at, const value_ops& ops) const noexcept {
+        const unsigned char* bytes = data_ + at + ops_size;
+        if (ops.destroy == nullptr) {
+            return bytes;
+        }
+        void* object = nullptr;
+        std::memcpy(&object, bytes, sizeof(object));
+        return object;
+    }
+
+    // Makes room for `more` bytes; what is queued is bytes and addresses, moved as they are.
+    void grow(std::size_t more) {
+        const std::size_t needed = size_ + more;
+        const std::size_t capacity = std::max({needed, capacity_ * 2, std::size_t{4096}});
+        auto* data = static_cast<unsigned char*>(::operator new(capacity));
+        if (size_ != 0) {
+            std::memcpy(data, data_, size_);
+        }
+        ::operator delete(data_);
+        data_ = data;
+        capacity_ = capacity;
+    }
+
+    unsigned char* data_ = nullptr;  // aligned as operator new aligns, so every record is
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+    std::size_t heap_values_ = 0;  // values in blocks of their own, freed by clear()
+    const bool prefetch_;          // the same for every batch: not swapped
 };
+
+// A handler whose value type is not the very type_info object sent: the same type all the same
+// (from a shared library that does not merge type_info objects), or a mismatch to report.
+[[gnu::noinline]] void call_checking_value_type(const handler_ref& h,
+                                                const queued_message& m) noexcept {
+    try {
+        if (m.value_type == nullptr || *h.value_type != *m.value_type) {
+            throw message_value_mismatch(value_mismatch(*h.value_type, m.value_type));
+        }
+        h.call(h.callable, m);
+    } catch (...) {
+        report_handler_error(std::current_exception(), m.sender, m.message);
+    }
+}
 
 struct message_waiter {
     const void* sender;
@@ -354,13 +561,22 @@ struct dispatcher_state {
     // or inline (async disabled, or the thread stopped) on the sender's thread, unless another
     // thread holds the delivery role, which then delivers it after everything sent before. True
     // when the caller has taken the role and must drain().
-    bool enqueue(const void* sender, std::string_view message, queued_value value) {
+    // Inlined into both sends: a call would cost a tenth of a send.
+    // `write_value(where)` writes the value_size bytes of the value, if any.
+    template <class WriteValue>
+    [[gnu::always_inline]] bool enqueue(const void* sender, std::string_view message,
+                                        const value_ops* ops, std::size_t value_size,
+                                        WriteValue write_value) {
         bool wake = false;
         bool drain_here = false;
         {
             std::lock_guard lock(queue_lock);
-            incoming.append(sender, message, value);
-            pushed.store(pushed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            const bool was_empty = incoming.empty();
+            write_value(incoming.append(sender, message, ops, value_size));
+            ++sent;
+            if (was_empty) {
+                queued.store(true, std::memory_order_relaxed);
+            }
             if (stopping || async_disabled()) {
                 if (drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
                     drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
@@ -377,6 +593,20 @@ struct dispatcher_state {
     }
 
     void wake_consumer() noexcept { delivery_parked.notify_one(); }
+
+    // Under queue_lock, by the holder of the role: takes what is queued out for delivery, and
+    // returns how many messages that makes delivered once it is.
+    std::uint64_t take() noexcept {
+        batch.swap(incoming);
+        queued.store(false, std::memory_order_relaxed);
+        return sent;
+    }
+
+    // The count of messages sent so far, for flush.
+    std::uint64_t sent_so_far() noexcept {
+        std::lock_guard lock(queue_lock);
+        return sent;
+    }
 
     // True on the thread that holds the delivery role: inside one of this dispatcher's handlers.
     bool delivering_here() const noexcept {
@@ -397,8 +627,7 @@ struct dispatcher_state {
                         return;
                     }
                 } else {
-                    batch.swap(incoming);
-                    taken = pushed.load(std::memory_order_relaxed);
+                    taken = take();
                 }
             }
             if (taken != 0) {
@@ -412,24 +641,21 @@ struct dispatcher_state {
     // The delivery thread. It keeps the role while it spins for more (one lock per batch, as a
     // sender's), and gives it up before it sleeps or leaves.
     void run() {
-        std::uint64_t seen = 0;  // `pushed` when the queue was last looked at
         bool holding = false;
         for (;;) {
             detail::spin_until(delivery_spin,
-                               [&] { return pushed.load(std::memory_order_relaxed) != seen; });
+                               [&] { return queued.load(std::memory_order_relaxed); });
             std::uint64_t taken = 0;
             detail::event_count::key parked_key = 0;
             {
                 std::lock_guard lock(queue_lock);
-                seen = pushed.load(std::memory_order_relaxed);
                 if (!holding && !incoming.empty() &&
                     drainer.load(std::memory_order_relaxed) == std::thread::id{}) {
                     drainer.store(std::this_thread::get_id(), std::memory_order_relaxed);
                     holding = true;
                 }
                 if (holding && !incoming.empty()) {
-                    batch.swap(incoming);
-                    taken = seen;
+                    taken = take();
                 } else if (holding && view_is_stale()) {
                     // taken stays 0: drop the view below, still holding the role
                 } else {
@@ -486,65 +712,94 @@ struct dispatcher_state {
     void drop_stale_view() noexcept { view.table.reset(); }
 
     void deliver_batch() noexcept {
-        const bool asymmetric = asymmetric_fences();
+        if (asymmetric_fences()) {
+            deliver_batch_with<true>();
+        } else {
+            deliver_batch_with<false>();
+        }
+    }
+
+    template <bool asymmetric>
+    void deliver_batch_with() noexcept {
+        // Only the holder of the role writes call_seq: it stays in a register for the batch.
+        std::uint64_t seq = call_seq.load(std::memory_order_relaxed);
         // Streams repeat the same pair ("frame" from one camera): look it up once per run of them.
         const void* last_sender = nullptr;
         std::string_view last_message;
         recipients last;
         bool looked_up = false;
-        batch.for_each([&](const void* sender, std::string_view message, message_value value) {
+        queued_message m{};
+        for (std::size_t at = 0; batch.next(at, m);) {
             // A subscription made before a message was sent must see it: refresh when the table
             // changed.
-            if (!view.table || table_version.load(std::memory_order_acquire) != view.version) {
-                std::shared_ptr<const subscriber_table> fresh;
-                {
-                    std::lock_guard lock(table_mutex);
-                    fresh = current_table;
-                    view.version = table_version.load(std::memory_order_relaxed);
-                }
-                // The old snapshot dies unlocked: removed handlers' captures may subscribe.
-                view.table.swap(fresh);
+            if (table_version.load(std::memory_order_acquire) != view.version || !view.table)
+                [[unlikely]] {
+                refresh_view();
                 looked_up = false;
             }
-            if (!looked_up || sender != last_sender || message != last_message) {
-                last = find_recipients(*view.table, sender, message);
-                last_sender = sender;
-                last_message = message;
+            if (!looked_up || m.sender != last_sender || m.message.size() != last_message.size() ||
+                !equal_bytes(m.message.data(), last_message.data(), m.message.size()))
+                [[unlikely]] {
+                last = find_recipients(*view.table, m.sender, m.message);
+                last_sender = m.sender;
+                last_message = m.message;
                 looked_up = true;
             }
-            deliver(last, sender, message, value, asymmetric);
-        });
-    }
-
-    // Handlers of the exact pair first, then those of the message from any sender, then those of
-    // every message of the sender; each group in subscription order. Per handler: one indirect
-    // call, and the stores that tell unsubscribe which handler runs.
-    void deliver(const recipients& r, const void* sender, std::string_view message,
-                 message_value value, bool asymmetric) noexcept {
-        for (const handler_list* list : {r.exact, r.any_sender, r.any_message}) {
-            if (list == nullptr) {
-                continue;
-            }
-            for (const handler_ref& h : *list) {
-                const std::uint64_t seq = call_seq.load(std::memory_order_relaxed);
-                calling.store(h.node.get(), std::memory_order_release);
-                call_seq.store(seq + 1, std::memory_order_release);
-                light_fence(asymmetric);
-                if (!h.node->cancelled.load(std::memory_order_relaxed)) {
-                    try {
-                        h.call(h.callable, sender, message, value);
-                    } catch (...) {
-                        report_handler_error(std::current_exception(), sender, message);
-                    }
-                }
-                call_seq.store(seq + 2, std::memory_order_release);
-                light_fence(asymmetric);
-                if (unsubscribers_waiting.load(std::memory_order_relaxed) != 0) {
-                    { std::lock_guard lock(unsubscribe_mutex); }
-                    unsubscribe_cv.notify_all();
-                }
+            for (std::size_t i = 0; i < last.count; ++i) {
+                seq = call_each<asymmetric>(last.lists[i], m, seq);
             }
         }
+    }
+
+    void refresh_view() noexcept {
+        std::shared_ptr<const subscriber_table> fresh;
+        {
+            std::lock_guard lock(table_mutex);
+            fresh = current_table;
+            view.version = table_version.load(std::memory_order_relaxed);
+        }
+        // The old snapshot dies unlocked: removed handlers' captures may subscribe.
+        view.table.swap(fresh);
+    }
+
+    // Calls each handler of `list` that is still subscribed, with the stores that tell unsubscribe
+    // which handler runs (see wait_until_not_calling). `seq` is call_seq between calls; returns
+    // its next value. Handlers of the exact pair run first, then those of the message from any
+    // sender, then those of every message of the sender; each group in subscription order.
+    template <bool asymmetric>
+    std::uint64_t call_each(recipients::span list, const queued_message& m,
+                            std::uint64_t seq) noexcept {
+        for (const handler_ref* h = list.begin; h != list.end; ++h) {
+            const subscriber* node = h->node;
+            calling.store(node, std::memory_order_release);
+            call_seq.store(seq + 1, std::memory_order_release);
+            light_fence<asymmetric>();
+            if (!node->cancelled.load(std::memory_order_relaxed)) {
+                // The type check is one comparison of type_info addresses, which differ for one
+                // type only across shared libraries that do not merge them.
+                if (h->value_type == nullptr || h->value_type == m.value_type) [[likely]] {
+                    try {
+                        h->call(h->callable, m);
+                    } catch (...) {
+                        report_handler_error(std::current_exception(), m.sender, m.message);
+                    }
+                } else {
+                    call_checking_value_type(*h, m);
+                }
+            }
+            seq += 2;
+            call_seq.store(seq, std::memory_order_release);
+            light_fence<asymmetric>();
+            if (unsubscribers_waiting.load(std::memory_order_relaxed) != 0) [[unlikely]] {
+                wake_unsubscribers();
+            }
+        }
+        return seq;
+    }
+
+    [[gnu::noinline]] void wake_unsubscribers() noexcept {
+        { std::lock_guard lock(unsubscribe_mutex); }
+        unsubscribe_cv.notify_all();
     }
 
     // Returns once `node`, already cancelled, is not being called and never will be. Not called
@@ -689,17 +944,20 @@ struct dispatcher_state {
         }
     }
 
-    // The queue, on lines of its own: what every send writes. `pushed` counts every message queued
-    // so far (written under queue_lock, read without it by the spinning delivery thread and by
-    // flush).
+    // The queue, on a line of its own: what every send writes, and the holder of the role only
+    // when it takes a batch, so that a send finds the line in its own cache.
     alignas(cache_line) detail::spin_lock queue_lock;
     message_batch incoming;          // guarded by queue_lock
+    std::uint64_t sent = 0;          // every message queued so far; guarded by queue_lock
     bool consumer_sleeping = false;  // guarded by queue_lock
     bool stopping;                   // guarded by queue_lock
-    std::atomic<std::uint64_t> pushed{0};
     // The thread holding the delivery role, or none: written under queue_lock, read unlocked only
     // to ask "is it me?", which only the thread itself can make true.
     std::atomic<std::thread::id> drainer{};
+
+    // Whether `incoming` holds messages: what the spinning delivery thread polls, on a line of its
+    // own, which a send writes only when it queues into an empty batch. Written under queue_lock.
+    alignas(cache_line) std::atomic<bool> queued{false};
 
     // What the holder of the role owns: the batch it delivers and its snapshot of the subscribers.
     // On a line of its own: delivery touches it per message, senders the queue above.
@@ -738,31 +996,6 @@ struct dispatcher_state {
     detail::event_count delivery_parked;  // the sleeping delivery thread waits here
     std::thread thread;                   // guarded by queue_lock once running
 };
-
-namespace {
-// A type's name as written in C++ ("double", "std::string"), where the ABI can demangle it.
-std::string readable_name(const std::type_info& type) {
-#if __has_include(<cxxabi.h>)
-    int status = 0;
-    std::unique_ptr<char, decltype(&std::free)> demangled(
-        abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-    if (status == 0 && demangled) {
-        return demangled.get();
-    }
-#endif
-    return type.name();
-}
-}  // namespace
-
-void throw_value_mismatch(const std::type_info& wanted, const std::type_info* sent) {
-    throw message_value_mismatch(
-        sent == nullptr
-            ? fmt::format("the handler takes a value of type {}, but the message was sent "
-                          "without a value",
-                          readable_name(wanted))
-            : fmt::format("the handler takes a value of type {}, but the message carries a {}",
-                          readable_name(wanted), readable_name(*sent)));
-}
 
 union global_dispatcher_storage {
     constexpr global_dispatcher_storage() : dispatcher(Dispatcher::process_lifetime_t{}) {}
@@ -834,9 +1067,7 @@ subscription Dispatcher::add(subscription_kind kind, const void* sender, std::st
                              detail::erased_handler handler) {
     auto& s = state();
     auto node = std::make_shared<subscriber>(kind, sender, message, std::move(handler));
-    const auto retired = s.change_table([&](subscriber_table& table) {
-        table.list_for(*node).push_back({node->handler.function(), node->handler.callable(), node});
-    });
+    const auto retired = s.change_table([&](subscriber_table& table) { table.add(node); });
     return {this, node};
 }
 
@@ -863,23 +1094,11 @@ void Dispatcher::unsubscribe(const subscription& s) {
     // `retired` goes last: it may take this dispatcher with it.
 }
 
-void Dispatcher::send(const void* sender, std::string_view message) {
-    send_value(sender, message, {});
-}
-
-void Dispatcher::send_value(const void* sender, std::string_view message,
-                            detail::queued_value value) {
-    detail::dispatcher_state* state_pointer = nullptr;
-    bool drain_here = false;
-    try {
-        state_pointer = &state();
-        drain_here = state_pointer->enqueue(sender, message, value);
-    } catch (...) {
-        value.destroy();
-        throw;
-    }
-    auto& s = *state_pointer;
-    if (s.waiter_count.load(std::memory_order_relaxed) != 0) {
+namespace {
+// What a send does once the message is queued: wake wait()ers, and deliver if it took the role.
+[[gnu::always_inline]] inline void after_enqueue(detail::dispatcher_state& s, bool drain_here,
+                                                 const void* sender, std::string_view message) {
+    if (s.waiter_count.load(std::memory_order_relaxed) != 0) [[unlikely]] {
         s.signal_waiters(sender, message);
     }
     if (drain_here) {
@@ -889,6 +1108,43 @@ void Dispatcher::send_value(const void* sender, std::string_view message,
         }
     }
 }
+}  // namespace
+
+void Dispatcher::send(const void* sender, std::string_view message) {
+    auto& s = state();
+    after_enqueue(s, s.enqueue(sender, message, nullptr, 0, [](unsigned char*) {}), sender,
+                  message);
+}
+
+void Dispatcher::send_word(const void* sender, std::string_view message,
+                           const detail::value_ops& ops, std::uint64_t word) {
+    auto& s = state();
+    const bool drain_here = s.enqueue(sender, message, &ops, sizeof(word), [&](unsigned char* to) {
+        std::memcpy(to, &word, sizeof(word));
+    });
+    after_enqueue(s, drain_here, sender, message);
+}
+
+void Dispatcher::send_value(const void* sender, std::string_view message,
+                            const detail::value_ops& ops, const void* bytes) {
+    detail::dispatcher_state* state_pointer = nullptr;
+    bool drain_here = false;
+    try {
+        state_pointer = &state();
+        drain_here =
+            state_pointer->enqueue(sender, message, &ops, ops.size, [&](unsigned char* to) {
+                copy_bytes(to, static_cast<const unsigned char*>(bytes), ops.size);
+            });
+    } catch (...) {
+        if (ops.destroy != nullptr) {
+            void* object = nullptr;
+            std::memcpy(&object, bytes, sizeof(object));
+            ops.destroy(object);
+        }
+        throw;
+    }
+    after_enqueue(*state_pointer, drain_here, sender, message);
+}
 
 void Dispatcher::flush() {
     auto& s = state();
@@ -896,7 +1152,7 @@ void Dispatcher::flush() {
         throw std::logic_error(
             "concert::Dispatcher::flush: called from inside a handler, it would wait for itself");
     }
-    s.wait_delivered(s.pushed.load());
+    s.wait_delivered(s.sent_so_far());
 }
 
 bool Dispatcher::wait(const void* sender, std::string_view message, clock::duration timeout) {

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -101,6 +103,52 @@ TEST(Dispatcher, KeepsItsOwnCopyOfTheMessage) {
     sent = "YYYYY";
     dispatcher.flush();
     EXPECT_EQ(calls, 1);
+}
+
+// Names of every length up to 40 characters, each beside names of the same length that differ
+// only in their first, middle or last character: a stream of them, one sender, reaches exactly the
+// handlers of each name, with its text intact.
+TEST(Dispatcher, NamesOfEveryLengthDifferingInOneCharacterReachOnlyTheirOwnHandlers) {
+    concert::Dispatcher dispatcher;
+    const int sender = 0;
+    std::vector<std::string> names{""};
+    for (std::size_t length = 1; length <= 40; ++length) {
+        std::string name;
+        for (std::size_t i = 0; i < length; ++i) {
+            name += static_cast<char>('a' + i % 26);
+        }
+        names.push_back(name);
+        for (const std::size_t changed : {std::size_t{0}, length / 2, length - 1}) {
+            std::string variant = name;
+            variant[changed] = '#';
+            if (std::find(names.begin(), names.end(), variant) == names.end()) {
+                names.push_back(variant);
+            }
+        }
+    }
+    std::vector<std::vector<std::string>> received(names.size());
+    std::vector<std::string> every;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        dispatcher.subscribe(&sender, names[i], [&, i](const int*, std::string_view m) {
+            received[i].emplace_back(m);
+        });
+    }
+    dispatcher.subscribe(&sender, concert::any_message,
+                         [&](const int*, std::string_view m) { every.emplace_back(m); });
+    std::vector<std::string> sent;
+    for (int round = 0; round < 2; ++round) {
+        for (const auto& name : names) {
+            for (int repeat = 0; repeat <= round; ++repeat) {  // runs of one name, and single ones
+                dispatcher.send(&sender, name);
+                sent.push_back(name);
+            }
+        }
+    }
+    dispatcher.flush();
+    EXPECT_EQ(every, sent);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        EXPECT_EQ(received[i], std::vector<std::string>(3, names[i])) << "\"" << names[i] << "\"";
+    }
 }
 
 TEST(Dispatcher, AnySenderSubscriptionReceivesTheMessageFromEverySender) {

@@ -180,17 +180,54 @@ struct pair_of_doubles {
 
 TEST_P(DispatcherValues, SmallTriviallyCopyableValuesAreStoredInPlace) {
     // No allocation for them: the queue holds them in its entries.
-    static_assert(concert::detail::queued_value::in_place<double>);
-    static_assert(concert::detail::queued_value::in_place<int>);
-    static_assert(concert::detail::queued_value::in_place<pair_of_doubles>);
-    static_assert(!concert::detail::queued_value::in_place<std::string>);
-    static_assert(!concert::detail::queued_value::in_place<std::array<double, 3>>);
+    static_assert(concert::detail::in_place<double>);
+    static_assert(concert::detail::in_place<int>);
+    static_assert(concert::detail::in_place<pair_of_doubles>);
+    static_assert(!concert::detail::in_place<std::string>);
+    static_assert(!concert::detail::in_place<std::array<double, 3>>);
     motor m;
     double sum = 0;
     dispatcher.subscribe(&m, "xy", [&](motor*, const pair_of_doubles& p) { sum = p.x + p.y; });
     dispatcher.send(&m, "xy", pair_of_doubles{1.25, 2});
     dispatcher.flush();
     EXPECT_EQ(sum, 3.25);
+}
+
+struct three_bytes {
+    std::array<char, 3> c;
+};
+struct three_ints {
+    std::array<int, 3> i;
+};
+
+TEST_P(DispatcherValues, InPlaceValuesOfEverySizeArriveIntact) {
+    static_assert(concert::detail::in_place<three_bytes> && concert::detail::in_place<three_ints>);
+    motor m;
+    std::vector<std::string> seen;
+    dispatcher.subscribe(&m, "c",
+                         [&](motor*, const char& v) { seen.push_back(fmt::format("{}", v)); });
+    dispatcher.subscribe(&m, "s",
+                         [&](motor*, const short& v) { seen.push_back(fmt::format("{}", v)); });
+    dispatcher.subscribe(&m, "3", [&](motor*, const three_bytes& v) {
+        seen.push_back(fmt::format("{}{}{}", v.c[0], v.c[1], v.c[2]));
+    });
+    dispatcher.subscribe(&m, "f",
+                         [&](motor*, const float& v) { seen.push_back(fmt::format("{}", v)); });
+    dispatcher.subscribe(&m, "12", [&](motor*, const three_ints& v) {
+        seen.push_back(fmt::format("{} {} {}", v.i[0], v.i[1], v.i[2]));
+    });
+    dispatcher.subscribe(&m, "xy", [&](motor*, const pair_of_doubles& v) {
+        seen.push_back(fmt::format("{} {}", v.x, v.y));
+    });
+    dispatcher.send(&m, "c", 'z');
+    dispatcher.send(&m, "s", static_cast<short>(-12345));
+    dispatcher.send(&m, "3", three_bytes{{'a', 'b', 'c'}});
+    dispatcher.send(&m, "f", 0.25F);
+    dispatcher.send(&m, "12", three_ints{{-1, 2, -3}});
+    dispatcher.send(&m, "xy", pair_of_doubles{-0.5, 1e300});
+    dispatcher.flush();
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"z", "-12345", "abc", "0.25", "-1 2 -3", "-0.5 1e+300"}));
 }
 
 struct throws_on_copy {

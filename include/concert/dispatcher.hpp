@@ -7,6 +7,7 @@
 #include <chrono>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -58,25 +59,28 @@ union global_dispatcher_storage;
 
 enum class subscription_kind { sender_and_message, any_sender, any_message };
 
-// A value sent with a message, as a handler receives it: its type and address, or no type when
-// the message was sent without one.
-struct message_value {
-    const std::type_info* type = nullptr;
-    const void* data = nullptr;
+// A message as a handler receives it. `value` is the value sent with it, already checked to be of
+// the handler's value type (unused by a handler that takes none).
+struct delivered_message {
+    const void* sender;
+    std::string_view message;
+    const void* value;
 };
 
 // How the dispatcher calls a handler: one indirect call with the handler's callable.
-using handler_function = void (*)(void* callable, const void* sender, std::string_view message,
-                                  message_value value);
+using handler_function = void (*)(void* callable, const delivered_message& m);
 
-// A handler, type-erased: the callable it owns and the function that calls it.
+// A handler, type-erased: the callable it owns, the function that calls it, and the type of the
+// value it takes (null: it takes none).
 class erased_handler {
   public:
     template <class Stored>
-    erased_handler(Stored* callable, handler_function call) noexcept
+    erased_handler(Stored* callable, handler_function call,
+                   const std::type_info* value_type) noexcept
         : callable_(callable),
           call_(call),
-          destroy_([](void* c) noexcept { delete static_cast<Stored*>(c); }) {}
+          destroy_([](void* c) noexcept { delete static_cast<Stored*>(c); }),
+          value_type_(value_type) {}
     ~erased_handler() {
         if (callable_ != nullptr) {
             destroy_(callable_);
@@ -85,19 +89,22 @@ class erased_handler {
     erased_handler(erased_handler&& other) noexcept
         : callable_(std::exchange(other.callable_, nullptr)),
           call_(other.call_),
-          destroy_(other.destroy_) {}
+          destroy_(other.destroy_),
+          value_type_(other.value_type_) {}
     erased_handler& operator=(erased_handler&&) = delete;
     erased_handler(const erased_handler&) = delete;
     erased_handler& operator=(const erased_handler&) = delete;
 
-    // What delivery calls: function()(callable(), sender, message, value).
+    // What delivery calls: function()(callable(), message).
     void* callable() const noexcept { return callable_; }
     handler_function function() const noexcept { return call_; }
+    const std::type_info* value_type() const noexcept { return value_type_; }
 
   private:
     void* callable_;
     handler_function call_;
     void (*destroy_)(void*) noexcept;
+    const std::type_info* value_type_;
 };
 
 // The parameters of a handler, where its type declares them: function pointers, member functions
@@ -185,27 +192,20 @@ bool is_null_handler(const F& handler) noexcept {
     }
 }
 
-// Throws message_value_mismatch naming `wanted` and `sent` (null: no value was sent).
-[[noreturn]] void throw_value_mismatch(const std::type_info& wanted, const std::type_info* sent);
-
 template <class Sender, class Stored>
-void call_handler(void* callable, const void* sender, std::string_view message,
-                  message_value value) {
+void call_handler(void* callable, const delivered_message& m) {
     auto& handler = *static_cast<Stored*>(callable);
     // The sender was given to subscribe as Sender*, and only that exact address is delivered to it.
-    auto* typed_sender = static_cast<Sender*>(const_cast<void*>(sender));
+    auto* typed_sender = static_cast<Sender*>(const_cast<void*>(m.sender));
     if constexpr (std::invocable<Stored&, Sender*, std::string_view>) {
-        std::invoke(handler, typed_sender, message);
+        std::invoke(handler, typed_sender, m.message);
     } else if constexpr (std::invocable<Stored&, Sender*>) {
         std::invoke(handler, typed_sender);
     } else {
         using V = handler_value_t<Stored>;
-        if (value.type == nullptr || *value.type != typeid(V)) {
-            throw_value_mismatch(typeid(V), value.type);
-        }
-        const V& typed_value = *static_cast<const V*>(value.data);
+        const V& typed_value = *static_cast<const V*>(m.value);
         if constexpr (std::invocable<Stored&, Sender*, std::string_view, const V&>) {
-            std::invoke(handler, typed_sender, message, typed_value);
+            std::invoke(handler, typed_sender, m.message, typed_value);
         } else {
             std::invoke(handler, typed_sender, typed_value);
         }
@@ -218,76 +218,38 @@ erased_handler adapt_handler(F&& handler) {
     if (is_null_handler(handler)) {
         throw std::invalid_argument("concert::Dispatcher::subscribe: the handler is null");
     }
-    return {new stored(std::forward<F>(handler)), &call_handler<Sender, stored>};
+    const std::type_info* value_type = nullptr;
+    if constexpr (!message_handler_for<stored, Sender>) {
+        value_type = &typeid(handler_value_t<stored>);
+    }
+    return {new stored(std::forward<F>(handler)), &call_handler<Sender, stored>, value_type};
 }
 
-// A value queued with a message, type-erased. Small trivially copyable values (a double, an int,
-// a pair of them) are stored in place; any other value in a block of its own, which the queue
-// frees once the message is delivered. Trivially copyable itself, so the queue moves it freely.
-struct queued_value {
-    struct type_ops {
-        const std::type_info* type;
-        void (*destroy)(void* object) noexcept;  // null when the value is stored in place
-    };
-    static constexpr std::size_t capacity = 16;
-    static constexpr std::size_t alignment = 8;
-
-    template <class V>
-    static constexpr bool fits() noexcept {
-        if (sizeof(V) > capacity) {
-            return false;
-        }
-        return alignof(V) <= alignment;
-    }
-
-    template <class V>
-    static constexpr bool in_place = fits<V>() && std::is_trivially_copyable_v<V>;
-
-    template <class V>
-    static void destroy_object(void* object) noexcept {
-        delete static_cast<V*>(object);
-    }
-
-    template <class V>
-    static constexpr type_ops ops_for{&typeid(V), in_place<V> ? nullptr : &destroy_object<V>};
-
-    template <class V, class Arg>
-    static queued_value make(Arg&& value) {
-        queued_value q;
-        q.ops = &ops_for<V>;
-        if constexpr (in_place<V>) {
-            const V copy(std::forward<Arg>(value));
-            std::memcpy(q.storage, std::addressof(copy), sizeof(V));
-        } else {
-            V* object = new V(std::forward<Arg>(value));
-            std::memcpy(q.storage, &object, sizeof(object));
-        }
-        return q;
-    }
-
-    const void* data() const noexcept {
-        if (ops->destroy == nullptr) {
-            return storage;
-        }
-        void* object = nullptr;
-        std::memcpy(&object, storage, sizeof(object));
-        return object;
-    }
-
-    // Frees a value stored in a block of its own.
-    void destroy() const noexcept {
-        if (ops != nullptr && ops->destroy != nullptr) {
-            ops->destroy(const_cast<void*>(data()));
-        }
-    }
-
-    message_value view() const noexcept {
-        return ops == nullptr ? message_value{} : message_value{ops->type, data()};
-    }
-
-    const type_ops* ops = nullptr;  // null: no value
-    alignas(alignment) unsigned char storage[capacity] = {};
+// How the queue keeps a value of one type: small trivially copyable values (a double, an int, a
+// pair of them) as their bytes, in the queue itself; any other value in a block of its own, whose
+// address the queue holds and which it frees once the message is delivered.
+struct value_ops {
+    const std::type_info* type;
+    void (*destroy)(void* object) noexcept;  // null when the value is stored in place
+    std::size_t size;                        // of what the queue holds: the value, or its address
 };
+
+inline constexpr std::size_t in_place_capacity = 16;
+inline constexpr std::size_t in_place_alignment = 8;
+
+template <class V>
+inline constexpr bool in_place = std::is_trivially_copyable_v<V> &&
+                                 (sizeof(V) <= in_place_capacity) &&
+                                 (alignof(V) <= in_place_alignment);
+
+template <class V>
+void destroy_value(void* object) noexcept {
+    delete static_cast<V*>(object);
+}
+
+template <class V>
+inline constexpr value_ops value_ops_for{&typeid(V), in_place<V> ? nullptr : &destroy_value<V>,
+                                         in_place<V> ? sizeof(V) : sizeof(V*)};
 
 }  // namespace detail
 
@@ -442,7 +404,7 @@ class CONCERT_API Dispatcher {
     /// delivers the message after those sent before. So a handler that sends iterates instead of
     /// recursing, and one handler at a time in send order holds whatever DISABLE does. A throwing
     /// handler goes to concert::report_error; delivery goes on. Thread-safe; throws only
-    /// std::bad_alloc.
+    /// std::bad_alloc, and std::length_error for a message over 4 GiB.
     void send(const void* sender, std::string_view message);
 
     /// Sends `message` with a copy of `value` (decayed: a string literal arrives as const char*;
@@ -454,8 +416,20 @@ class CONCERT_API Dispatcher {
     /// copying the value throws. Thread-safe.
     template <class V>
     void send(const void* sender, std::string_view message, V&& value) {
-        send_value(sender, message,
-                   detail::queued_value::make<std::decay_t<V>>(std::forward<V>(value)));
+        using stored = std::decay_t<V>;
+        if constexpr (detail::in_place<stored> && sizeof(stored) <= sizeof(std::uint64_t)) {
+            // In a register rather than through memory: most values are a word or less.
+            const stored copy(std::forward<V>(value));
+            std::uint64_t word = 0;
+            std::memcpy(&word, std::addressof(copy), sizeof(stored));
+            send_word(sender, message, detail::value_ops_for<stored>, word);
+        } else if constexpr (detail::in_place<stored>) {
+            const stored copy(std::forward<V>(value));
+            send_value(sender, message, detail::value_ops_for<stored>, std::addressof(copy));
+        } else {
+            const auto* object = new stored(std::forward<V>(value));
+            send_value(sender, message, detail::value_ops_for<stored>, &object);
+        }
     }
 
     /// Returns once every message sent before the call has been delivered, by whichever thread
@@ -508,8 +482,15 @@ class CONCERT_API Dispatcher {
     subscription add(detail::subscription_kind kind, const void* sender, std::string_view message,
                      detail::erased_handler handler);
 
-    // Takes ownership of `value` (frees it if queueing fails).
-    void send_value(const void* sender, std::string_view message, detail::queued_value value);
+    // Queues the message with a value stored in place whose bytes are the first ops.size of
+    // `word`'s.
+    void send_word(const void* sender, std::string_view message, const detail::value_ops& ops,
+                   std::uint64_t word);
+    // Queues the message with a copy of the ops.size bytes at `bytes`: the value in place, or
+    // (when ops.destroy is set) the address of its block, which it takes ownership of and frees
+    // if queueing fails.
+    void send_value(const void* sender, std::string_view message, const detail::value_ops& ops,
+                    const void* bytes);
 
     // The state, created on first use.
     detail::dispatcher_state& state();
