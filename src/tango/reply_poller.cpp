@@ -101,7 +101,7 @@ void reply_poller::expect_reply() {
 }
 
 void reply_poller::run() noexcept {
-    ensure_omni_thread();
+    const tango_thread_scope tango_thread;
     CORBA::ORB_var orb;
     try {
         orb = Tango::ApiUtil::instance()->get_orb();
