@@ -3,12 +3,18 @@
 // port): the round trip of one command (DevDouble, which echoes its argument) through concert,
 // through Tango's synchronous command_inout and through its asynchronous command_inout_asynch
 // plus a blocking command_inout_reply; and 100 commands in flight through concert (and through
-// command_inout_asynch, the limit) against 100 sequential synchronous calls.
+// command_inout_asynch, the limit) against 100 sequential synchronous calls. TangoTest runs one
+// device's commands one at a time, so the same is measured with commands that take time on
+// devices that run them at once: 100 Moves (5 ms each) on 100 devices of the suite's Motor server
+// (tests/tango/motor).
 #include <cstdint>
+#include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -24,13 +30,41 @@ namespace {
 
 constexpr int in_flight = 100;
 
-// The server and the clients, made once before the benchmarks run (connecting is not measured).
-struct session {
+// The servers and the clients, made once before the benchmarks run (connecting is not measured).
+struct test_session {
     concert::tango_testing::device_server server{CONCERT_TANGO_TEST_SERVER, "sys/tg_test/1"};
     Tango::DeviceProxy proxy{server.address().c_str()};
     concert::tango::device device{server.address()};
 };
-std::unique_ptr<session> tango_session;
+
+std::string motor_names() {
+    std::string names;
+    for (int i = 1; i <= in_flight; ++i) {
+        names += fmt::format("{}test/motor/{}", i == 1 ? "" : ",", i);
+    }
+    return names;
+}
+
+struct motors_session {
+    concert::tango_testing::device_server server{CONCERT_MOTOR_SERVER, motor_names()};
+    std::vector<std::unique_ptr<Tango::DeviceProxy>> proxies;
+    std::vector<std::unique_ptr<concert::tango::device>> devices;
+
+    motors_session() {
+        for (int i = 1; i <= in_flight; ++i) {
+            const auto address = server.address(fmt::format("test/motor/{}", i));
+            proxies.push_back(std::make_unique<Tango::DeviceProxy>(address.c_str()));
+            devices.push_back(std::make_unique<concert::tango::device>(address));
+        }
+    }
+};
+
+// The clients go before the servers they talk to (reset explicitly, before Tango's own statics).
+struct sessions {
+    std::unique_ptr<test_session> test;
+    std::unique_ptr<motors_session> motors;
+};
+sessions servers;
 
 Tango::DeviceData argument(double value) {
     Tango::DeviceData data;
@@ -45,14 +79,14 @@ double echoed(Tango::DeviceData& reply) {
 }
 
 void round_trip_concert(benchmark::State& state) {
-    auto& device = tango_session->device;
+    auto& device = servers.test->device;
     for (auto _ : state) {
         benchmark::DoNotOptimize(device.command<double>("DevDouble", 1.0).result());
     }
 }
 
 void round_trip_command_inout(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+    auto& proxy = servers.test->proxy;
     for (auto _ : state) {
         auto input = argument(1.0);
         auto reply = proxy.command_inout("DevDouble", input);
@@ -61,7 +95,7 @@ void round_trip_command_inout(benchmark::State& state) {
 }
 
 void round_trip_asynch_reply(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+    auto& proxy = servers.test->proxy;
     for (auto _ : state) {
         auto input = argument(1.0);
         const long id = proxy.command_inout_asynch("DevDouble", input);
@@ -70,42 +104,52 @@ void round_trip_asynch_reply(benchmark::State& state) {
     }
 }
 
-void in_flight_concert(benchmark::State& state) {
-    auto& device = tango_session->device;
+// Where a batch of calls goes: call i to device i % size, reached through concert and through a
+// raw Tango proxy (made once, with the sessions).
+struct batch_target {
+    const char* command = nullptr;
+    std::vector<concert::tango::device*> devices;
+    std::vector<Tango::DeviceProxy*> proxies;
+};
+batch_target test_batch;    // DevDouble, all on TangoTest's one device
+batch_target motors_batch;  // Move, one per motor
+
+void in_flight_concert(benchmark::State& state, const batch_target& target) {
     std::vector<concert::future<double>> calls;
     calls.reserve(in_flight);
     for (auto _ : state) {
         calls.clear();
         for (int i = 0; i < in_flight; ++i) {
-            calls.push_back(device.command<double>("DevDouble", static_cast<double>(i)));
+            auto& device = *target.devices[i % target.devices.size()];
+            calls.push_back(device.command<double>(target.command, static_cast<double>(i)));
         }
         concert::wait(calls);
     }
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
-void in_flight_asynch_reply(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+void in_flight_asynch_reply(benchmark::State& state, const batch_target& target) {
     std::vector<long> ids(in_flight);
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
-            ids[i] = proxy.command_inout_asynch("DevDouble", input);
+            ids[i] = target.proxies[i % target.proxies.size()]->command_inout_asynch(target.command,
+                                                                                     input);
         }
-        for (const long id : ids) {
-            auto reply = proxy.command_inout_reply(id, 0);
+        for (int i = 0; i < in_flight; ++i) {
+            auto reply = target.proxies[i % target.proxies.size()]->command_inout_reply(ids[i], 0);
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
-void sequential_command_inout(benchmark::State& state) {
-    auto& proxy = tango_session->proxy;
+void sequential_command_inout(benchmark::State& state, const batch_target& target) {
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
-            auto reply = proxy.command_inout("DevDouble", input);
+            auto reply =
+                target.proxies[i % target.proxies.size()]->command_inout(target.command, input);
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
@@ -126,10 +170,10 @@ void print_summary(const concert::bench::median_collector& results,
                            std::optional<double> denominator, std::string_view target,
                            std::optional<bool> holds) {
         if (!numerator || !denominator) {
-            fmt::print("  {:<62} not run\n", label);
+            fmt::print("  {:<68} not run\n", label);
             return;
         }
-        fmt::print("  {:<62} {:>6.2f}  {}{}\n", label, *numerator / *denominator, target,
+        fmt::print("  {:<68} {:>6.2f}  {}{}\n", label, *numerator / *denominator, target,
                    holds ? (*holds ? "  holds" : "  MISSED") : "");
     };
     const auto ratio_at_most = [](std::optional<double> n, std::optional<double> d, double limit) {
@@ -157,9 +201,38 @@ void print_summary(const concert::bench::median_collector& results,
     report("100 sequential command_inout / 100 in flight, raw asynch", sequential_batch,
            asynch_batch, "(the limit)", {});
     report("100 in flight, concert / raw asynch", concert_batch, asynch_batch, "", {});
+    const auto concert_moves = time("100_moves_in_flight/concert");
+    const auto asynch_moves = time("100_moves_in_flight/command_inout_asynch+reply");
+    const auto sequential_moves = time("100_moves_sequential/command_inout");
+    report("100 sequential Moves / 100 in flight through concert (100 motors)", sequential_moves,
+           concert_moves, "target >= 5", ratio_at_least(sequential_moves, concert_moves, 5));
+    report("100 sequential Moves / 100 in flight, raw asynch", sequential_moves, asynch_moves,
+           "(the limit)", {});
+    report("100 Moves in flight, concert / raw asynch", concert_moves, asynch_moves, "", {});
 }
 
 }  // namespace
+
+// Starts the servers and connects; a failure ends the program with its reason.
+void connect() {
+    try {
+        servers.test = std::make_unique<test_session>();
+        servers.motors = std::make_unique<motors_session>();
+        test_batch = {"DevDouble", {&servers.test->device}, {&servers.test->proxy}};
+        motors_batch.command = "Move";
+        for (int i = 0; i < in_flight; ++i) {
+            motors_batch.devices.push_back(servers.motors->devices[i].get());
+            motors_batch.proxies.push_back(servers.motors->proxies[i].get());
+        }
+    } catch (const Tango::DevFailed& failure) {
+        fmt::print(stderr, "tango_bench: {}: {}\n", failure.errors[0].reason.in(),
+                   failure.errors[0].desc.in());
+        std::exit(1);
+    } catch (const std::exception& failure) {
+        fmt::print(stderr, "tango_bench: {}\n", failure.what());
+        std::exit(1);
+    }
+}
 
 int main(int argc, char** argv) {
     const std::string load_before = load_average();
@@ -168,24 +241,31 @@ int main(int argc, char** argv) {
         {"--benchmark_repetitions=5", "--benchmark_enable_random_interleaving=true",
          "--benchmark_display_aggregates_only=true"},
         [] {
-            tango_session = std::make_unique<session>();
-            for (auto [name, body] : {
-                     std::pair{"round_trip/concert", &round_trip_concert},
-                     std::pair{"round_trip/command_inout", &round_trip_command_inout},
-                     std::pair{"round_trip/command_inout_asynch+reply", &round_trip_asynch_reply},
-                     std::pair{"100_in_flight/concert", &in_flight_concert},
-                     std::pair{"100_in_flight/command_inout_asynch+reply", &in_flight_asynch_reply},
-                     std::pair{"100_sequential/command_inout", &sequential_command_inout},
-                 }) {
+            connect();
+            const auto add = [](const char* name, auto body) {
                 benchmark::RegisterBenchmark(name, body)
                     ->UseRealTime()
                     ->Unit(benchmark::kMicrosecond);
+            };
+            add("round_trip/concert", &round_trip_concert);
+            add("round_trip/command_inout", &round_trip_command_inout);
+            add("round_trip/command_inout_asynch+reply", &round_trip_asynch_reply);
+            for (const auto& [prefix, target] :
+                 {std::pair{"100_", &test_batch}, std::pair{"100_moves_", &motors_batch}}) {
+                const std::string name(prefix);
+                add((name + "in_flight/concert").c_str(),
+                    [target](benchmark::State& state) { in_flight_concert(state, *target); });
+                add((name + "in_flight/command_inout_asynch+reply").c_str(),
+                    [target](benchmark::State& state) { in_flight_asynch_reply(state, *target); });
+                add((name + "sequential/command_inout").c_str(), [target](benchmark::State& state) {
+                    sequential_command_inout(state, *target);
+                });
             }
         },
         [&load_before](const concert::bench::median_collector& results) {
             print_summary(results, load_before);
         });
-    // The clients go before the server they talk to.
-    tango_session.reset();
+    servers.motors.reset();
+    servers.test.reset();
     return status;
 }

@@ -1,6 +1,6 @@
 // A Tango device server run by a test program (the remote_scan example's launcher, the Tango
-// benchmark): started without a database on a free loopback port, ready once its device answers
-// a ping, stopped by its pid with SIGTERM and reaped when destroyed.
+// benchmark): started without a database on a free loopback port, ready once its (last) device
+// answers a ping, stopped by its pid with SIGTERM and reaped when destroyed.
 #pragma once
 
 #include <fcntl.h>
@@ -21,6 +21,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,13 +52,15 @@ inline int free_loopback_port() {
 
 class device_server {
   public:
-    // Runs `program INSTANCE -nodb -dlist device -ORBendPoint giop:tcp:127.0.0.1:PORT` (its
+    // Runs `program INSTANCE -nodb -dlist devices -ORBendPoint giop:tcp:127.0.0.1:PORT` (its
     // output goes to this process's stderr, so that it never mixes with a program's checked
-    // output) and returns once the device answers a ping. INSTANCE is unique to this process and
+    // output; `devices` is one device name, or several separated by commas) and returns once the
+    // last device answers a ping: a server exports its devices one by one, in that order, and the
+    // first answers while the others are still being made. INSTANCE is unique to this process and
     // server, so that the device answering is known to be this server's and not that of another
     // test which took the port meanwhile. Throws std::runtime_error when the program cannot be
     // run, keeps exiting early, or does not answer within `timeout` (it is stopped then).
-    device_server(std::string program, std::string device,
+    device_server(std::string program, std::string devices,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30))
         : program_(std::move(program)) {
         static std::atomic<int> servers_started{0};
@@ -67,16 +70,18 @@ class device_server {
         constexpr int attempts = 5;  // each after the server lost its port to another process
         for (int attempt = 1;; ++attempt) {
             const int port = free_loopback_port();
-            start({program_, instance, "-nodb", "-dlist", device, "-ORBendPoint",
+            start({program_, instance, "-nodb", "-dlist", devices, "-ORBendPoint",
                    "giop:tcp:127.0.0.1:" + std::to_string(port)});
-            address_ = "tango://127.0.0.1:" + std::to_string(port) + "/" + device + "#dbase=no";
+            port_ = port;
+            address_ = address(devices.substr(0, devices.find(',')));
+            last_address_ = address(devices.substr(devices.rfind(',') + 1));
             const auto outcome = wait_until_answering(timeout);
             if (outcome == readiness::answering) {
                 return;
             }
             if (outcome == readiness::timed_out) {
                 stop();
-                throw std::runtime_error(program_ + " did not answer a ping at " + address_ +
+                throw std::runtime_error(program_ + " did not answer a ping at " + last_address_ +
                                          " within " + std::to_string(timeout.count()) + " ms");
             }
             if (WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == cannot_run) {
@@ -95,8 +100,14 @@ class device_server {
 
     ~device_server() { stop(); }
 
-    // The device's address: tango://127.0.0.1:PORT/<device>#dbase=no.
+    // The first device's address: tango://127.0.0.1:PORT/<device>#dbase=no.
     const std::string& address() const { return address_; }
+
+    // The address of `device`, one of the server's.
+    std::string address(std::string_view device) const {
+        return "tango://127.0.0.1:" + std::to_string(port_) + "/" + std::string(device) +
+               "#dbase=no";
+    }
 
     // SIGTERM, then waits (bounded) until it has exited; SIGKILL if it has not. Clients must have
     // unsubscribed from its events before (Tango 9.3.4's event reconnection crashes a client
@@ -152,8 +163,9 @@ class device_server {
         }
     }
 
-    // Pings until this server's device answers, the server exits, or the deadline: the server's
-    // start-up cannot be observed otherwise, so this polls, with a short pause between tries.
+    // Pings until this server's last device answers, the server exits, or the deadline: the
+    // server's start-up cannot be observed otherwise, so this polls, with a short pause between
+    // tries.
     readiness wait_until_answering(std::chrono::milliseconds timeout) {
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         for (;;) {
@@ -175,7 +187,7 @@ class device_server {
         try {
             // A fresh proxy each time: a proxy that failed to connect delays its next try by a
             // second.
-            Tango::DeviceProxy device(address_.c_str());
+            Tango::DeviceProxy device(last_address_.c_str());
             return std::string(device.info().server_id) == server_id_;
         } catch (const Tango::DevFailed&) {
             return false;
@@ -194,7 +206,9 @@ class device_server {
 
     std::string program_;
     std::string server_id_;  // as Tango's DeviceInfo names it: "<executable>/<instance>"
+    int port_ = 0;
     std::string address_;
+    std::string last_address_;
     pid_t pid_ = -1;
     int pidfd_ = -1;
     int exit_status_ = 0;

@@ -146,31 +146,24 @@ class Motor : public Tango::Device_5Impl {
     bool faulted_ = false;
 };
 
-class position_attribute : public Tango::Attr {
+// A read/write DevDouble attribute whose reads and writes are the Motor's members.
+class double_attribute : public Tango::Attr {
   public:
-    position_attribute() : Attr("position", Tango::DEV_DOUBLE, Tango::READ_WRITE) {}
-    void read(Tango::DeviceImpl* device, Tango::Attribute& attribute) override {
-        static_cast<Motor*>(device)->read_position(attribute);
-    }
-    void write(Tango::DeviceImpl* device, Tango::WAttribute& attribute) override {
-        static_cast<Motor*>(device)->write_position(attribute);
-    }
-};
+    using reader = void (Motor::*)(Tango::Attribute&);
+    using writer = void (Motor::*)(Tango::WAttribute&);
 
-class step_time_attribute : public Tango::Attr {
-  public:
-    step_time_attribute() : Attr("step_time", Tango::DEV_DOUBLE, Tango::READ_WRITE) {
-        Tango::UserDefaultAttrProp properties;
-        properties.set_unit("s");
-        properties.set_description("duration of each of a motion's 5 steps");
-        set_default_properties(properties);
-    }
+    double_attribute(const char* name, reader read, writer write)
+        : Attr(name, Tango::DEV_DOUBLE, Tango::READ_WRITE), read_(read), write_(write) {}
     void read(Tango::DeviceImpl* device, Tango::Attribute& attribute) override {
-        static_cast<Motor*>(device)->read_step_time(attribute);
+        (static_cast<Motor*>(device)->*read_)(attribute);
     }
     void write(Tango::DeviceImpl* device, Tango::WAttribute& attribute) override {
-        static_cast<Motor*>(device)->write_step_time(attribute);
+        (static_cast<Motor*>(device)->*write_)(attribute);
     }
+
+  private:
+    reader read_;
+    writer write_;
 };
 
 class move_command : public Tango::Command {
@@ -214,8 +207,15 @@ class MotorClass : public Tango::DeviceClass {
     }
 
     void attribute_factory(std::vector<Tango::Attr*>& attributes) override {
-        attributes.push_back(new position_attribute);
-        attributes.push_back(new step_time_attribute);
+        attributes.push_back(
+            new double_attribute("position", &Motor::read_position, &Motor::write_position));
+        auto* step_time =
+            new double_attribute("step_time", &Motor::read_step_time, &Motor::write_step_time);
+        Tango::UserDefaultAttrProp properties;
+        properties.set_unit("s");
+        properties.set_description("duration of each of a motion's 5 steps");
+        step_time->set_default_properties(properties);
+        attributes.push_back(step_time);
     }
 
     void device_factory(const Tango::DevVarStringArray* names) override {
