@@ -109,8 +109,7 @@ namespace {
 // Sends a request with `send(proxy, callback)`; the poller settles the call with its reply. A
 // failure to send settles the call with it at once.
 template <class Send>
-void issue_asynchronously(detail::device_state& state, std::unique_ptr<detail::call> c,
-                          Send send) {
+void issue_asynchronously(detail::device_state& state, std::unique_ptr<detail::call> c, Send send) {
     auto request = std::make_unique<detail::pending_request>(state, std::move(c));
     state.call_started();
     try {

@@ -30,10 +30,10 @@ struct child_result {
 child_result run_child(const char* mode) {
     // timeout(1) ends a child that hangs, with status 124. The child runs inline too when this
     // test runs with --disable-async.
-    const auto command = fmt::format("{}timeout {} '{}' {} '{}' 2>&1",
-                                     concert::async_disabled() ? "CONCERT_DISABLE_ASYNC=1 " : "",
-                                     exit_bound_seconds, CONCERT_TANGO_EXIT_PROGRAM, mode,
-                                     motor_server.address());
+    const auto command =
+        fmt::format("{}timeout {} '{}' {} '{}' 2>&1",
+                    concert::async_disabled() ? "CONCERT_DISABLE_ASYNC=1 " : "", exit_bound_seconds,
+                    CONCERT_TANGO_EXIT_PROGRAM, mode, motor_server.address());
     child_result result;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) {
