@@ -27,13 +27,17 @@ struct child_result {
     std::string output;    // stdout and stderr
 };
 
-child_result run_child(const char* mode) {
+child_result run_child(const std::string& mode) {
     // timeout(1) ends a child that hangs, with status 124. The child runs inline too when this
-    // test runs with --disable-async.
+    // test runs with --disable-async. Under AddressSanitizer, the child that calls
+    // Tango::ApiUtil::cleanup() is not checked for leaks: Tango 9.3.4's cleanup drops its event
+    // consumer without freeing it (what LeakSanitizer lists is ZmqEventConsumer's and the ORB's);
+    // the two other children are.
     const auto command =
-        fmt::format("{}timeout {} '{}' {} '{}' 2>&1",
-                    concert::async_disabled() ? "CONCERT_DISABLE_ASYNC=1 " : "", exit_bound_seconds,
-                    CONCERT_TANGO_EXIT_PROGRAM, mode, motor_server.address());
+        fmt::format("{}{}timeout {} '{}' {} '{}' 2>&1",
+                    concert::async_disabled() ? "CONCERT_DISABLE_ASYNC=1 " : "",
+                    mode == "cleanup" ? "ASAN_OPTIONS=\"${ASAN_OPTIONS:-} detect_leaks=0\" " : "",
+                    exit_bound_seconds, CONCERT_TANGO_EXIT_PROGRAM, mode, motor_server.address());
     child_result result;
     FILE* pipe = ::popen(command.c_str(), "r");
     if (pipe == nullptr) {
