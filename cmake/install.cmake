@@ -1,5 +1,5 @@
-# cmake --install: the headers, the libraries, the CMake package (concert::concert and, when
-# GoogleTest was found, concert::gtest_main) and pkg-config files.
+# cmake --install: the headers, the libraries, the CMake package (concert::concert; when GoogleTest
+# was found, concert::gtest_main; when built, the Tango bridge concert::tango) and pkg-config files.
 # Components: Runtime (the shared library) and Development (everything else).
 include(CMakePackageConfigHelpers)
 
@@ -32,6 +32,19 @@ if(TARGET concert_gtest_main)
           COMPONENT Development)
 endif()
 
+# The Tango bridge, when built, is a third export set: concertConfig.cmake loads it where Tango is
+# found through pkg-config, as component `tango`.
+if(TARGET concert_tango)
+  install(
+    TARGETS concert_tango
+    EXPORT concertTangoTargets
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development)
+  install(EXPORT concertTangoTargets NAMESPACE concert:: DESTINATION ${CONCERT_CMAKE_DIR}
+          COMPONENT Development)
+endif()
+
 configure_package_config_file(cmake/concertConfig.cmake.in ${PROJECT_BINARY_DIR}/concertConfig.cmake
                               INSTALL_DESTINATION ${CONCERT_CMAKE_DIR})
 # While the major version is 0 a minor version may break the API, so 0.2 does not satisfy 0.1.
@@ -60,5 +73,9 @@ set(concert_pc_files ${PROJECT_BINARY_DIR}/concert.pc)
 if(TARGET concert_gtest_main)
   configure_file(cmake/concert-gtest-main.pc.in ${PROJECT_BINARY_DIR}/concert-gtest-main.pc @ONLY)
   list(APPEND concert_pc_files ${PROJECT_BINARY_DIR}/concert-gtest-main.pc)
+endif()
+if(TARGET concert_tango)
+  configure_file(cmake/concert-tango.pc.in ${PROJECT_BINARY_DIR}/concert-tango.pc @ONLY)
+  list(APPEND concert_pc_files ${PROJECT_BINARY_DIR}/concert-tango.pc)
 endif()
 install(FILES ${concert_pc_files} DESTINATION ${CONCERT_PKGCONFIG_DIR} COMPONENT Development)

@@ -11,6 +11,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libfmt-dev, libstdc++-12-dev | libstdc++-dev")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libgtest-dev")
+# The Tango bridge, when built, is in the package; consumers of it need Tango's headers.
+if(TARGET concert_tango)
+  string(APPEND CPACK_DEBIAN_PACKAGE_SUGGESTS ", libtango-dev")
+endif()
 # A shared build also gets the run-time dependencies of libconcert.so from dpkg-shlibdeps.
 if(BUILD_SHARED_LIBS)
   set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

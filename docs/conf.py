@@ -32,9 +32,11 @@ primary_domain = "cpp"
 highlight_language = "cpp"
 
 # Nitpicky builds resolve every name in a signature; these have no entry on purpose:
-# concert::detail is the implementation, and Breathe 4.34 does not render C++20 concepts.
+# concert::detail is the implementation, Breathe 4.34 does not render C++20 concepts, and Tango's
+# types (in the Tango bridge's signatures) are documented by Tango.
 nitpick_ignore_regex = [
     ("cpp:identifier", r"(concert::)?detail(::.*)?"),
+    ("cpp:identifier", r"Tango(::.*)?"),
     ("cpp:identifier", r"(concert::)?(any_future|consumer_of)"),
 ]
 

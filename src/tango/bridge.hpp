@@ -22,8 +22,18 @@ namespace concert::tango::detail {
 
 // Tango 9.3.4 keeps per-thread state through omni_thread: a thread that is not an omni_thread
 // (any std::thread, the program's main thread) must have an omni_thread identity while it calls
-// Tango. Each thread calling into the bridge gets one, kept until the thread ends.
-void ensure_omni_thread();
+// Tango. Made at every entry point of the bridge: a thread gets an identity kept until it ends (so
+// that the calls after the first cost one thread-specific read); during the thread's end, once
+// that identity is gone (static destructors at exit), one for the scope only.
+class tango_thread_scope {
+  public:
+    tango_thread_scope();
+    tango_thread_scope(const tango_thread_scope&) = delete;
+    tango_thread_scope& operator=(const tango_thread_scope&) = delete;
+
+  private:
+    std::optional<omni_thread::ensure_self> for_this_scope_;
+};
 
 // The exception being handled, as the bridge hands failures on: a Tango::DevFailed (or another
 // CORBA exception, which does not derive from std::exception either) becomes a

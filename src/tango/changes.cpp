@@ -1,5 +1,7 @@
 // Change events as dispatcher messages: device::forward_changes and the change_subscription that
 // ends the forwarding.
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
 
 #include <concert/errors.hpp>
@@ -28,6 +30,57 @@ bool same_errors(const Tango::DevErrorList& a, const Tango::DevErrorList& b) noe
         }
     }
     return true;
+}
+
+// Tango shuts its event system down at exit, in an exit handler it installs as the first
+// subscription is made; unsubscribing afterwards (a subscription destroyed with the program's
+// statics) would wait forever for its event thread. So the bridge installs its own handler after
+// that first subscription, which runs before Tango's: it ends the forwardings still active, and
+// any ended later no longer calls Tango.
+struct active_forwardings {
+    std::mutex mutex;
+    std::vector<std::weak_ptr<change_forwarding>> forwardings;  // guarded by mutex
+    bool exit_handler_installed = false;                        // guarded by mutex
+    std::atomic<bool> events_closed{false};
+};
+
+// Never destroyed: forwardings may end during static destruction.
+active_forwardings& tracked() {
+    static auto& instance = *new active_forwardings;
+    return instance;
+}
+
+void end_forwardings_at_exit() noexcept {
+    std::vector<std::shared_ptr<change_forwarding>> ending;
+    {
+        const std::lock_guard lock(tracked().mutex);
+        for (const auto& forwarding : tracked().forwardings) {
+            if (auto alive = forwarding.lock()) {
+                ending.push_back(std::move(alive));
+            }
+        }
+        tracked().forwardings.clear();
+    }
+    for (const auto& forwarding : ending) {
+        try {
+            forwarding->end();
+        } catch (...) {
+            report_error(current_failure(), "ending a Tango change forwarding at exit");
+        }
+    }
+    tracked().events_closed = true;
+}
+
+// Called once Tango has accepted the subscription: Tango's exit handler exists by then.
+void track(const std::shared_ptr<change_forwarding>& forwarding) {
+    const std::lock_guard lock(tracked().mutex);
+    auto& all = tracked().forwardings;
+    std::erase_if(all, [](const auto& f) { return f.expired(); });
+    all.push_back(forwarding);
+    if (!tracked().exit_handler_installed) {
+        // Only if it cannot be installed (out of atexit slots) is the exit left to Tango alone.
+        tracked().exit_handler_installed = std::atexit(end_forwardings_at_exit) == 0;
+    }
 }
 
 }  // namespace
@@ -80,10 +133,10 @@ void change_forwarding::end() {
         id = event_id;
     }
     const auto state = device.lock();
-    if (state == nullptr || id < 0) {
+    if (state == nullptr || id < 0 || tracked().events_closed) {
         return;
     }
-    ensure_omni_thread();
+    const tango_thread_scope tango_thread;
     try {
         state->proxy->unsubscribe_event(id);
     } catch (...) {
@@ -126,7 +179,7 @@ void change_subscription::unsubscribe() {
 
 change_subscription device::subscribe_changes(std::string_view name, Dispatcher& dispatcher,
                                               detail::change_sender send) {
-    detail::ensure_omni_thread();
+    const detail::tango_thread_scope tango_thread;
     auto forwarding = std::make_shared<detail::change_forwarding>(state_, std::string(name),
                                                                   dispatcher, this, send);
     {
@@ -148,6 +201,7 @@ change_subscription device::subscribe_changes(std::string_view name, Dispatcher&
         const std::lock_guard lock(forwarding->mutex);
         forwarding->event_id = id;
     }
+    detail::track(forwarding);
     return change_subscription(std::move(forwarding));
 }
 

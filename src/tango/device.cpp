@@ -10,9 +10,31 @@ namespace concert::tango {
 
 namespace detail {
 
-void ensure_omni_thread() {
-    thread_local const omni_thread::ensure_self identity;
-    static_cast<void>(identity);
+namespace {
+
+// Set by the thread's lasting identity as it goes: trivially destructible, so readable to the end.
+thread_local bool lasting_identity_gone = false;
+
+struct lasting_identity {
+    omni_thread::ensure_self identity;
+    lasting_identity() = default;
+    lasting_identity(const lasting_identity&) = delete;
+    lasting_identity& operator=(const lasting_identity&) = delete;
+    ~lasting_identity() { lasting_identity_gone = true; }
+};
+
+}  // namespace
+
+tango_thread_scope::tango_thread_scope() {
+    if (omni_thread::self() != nullptr) {
+        return;  // an omni_thread, or a thread given its identity before
+    }
+    if (!lasting_identity_gone) {
+        thread_local const lasting_identity identity;
+        static_cast<void>(identity);
+        return;
+    }
+    for_this_scope_.emplace();
 }
 
 void settle(call& c, const std::exception_ptr& failure, reply r) noexcept {
@@ -87,8 +109,7 @@ namespace {
 // Sends a request with `send(proxy, callback)`; the poller settles the call with its reply. A
 // failure to send settles the call with it at once.
 template <class Send>
-void issue_asynchronously(detail::device_state& state, std::unique_ptr<detail::call> c,
-                          Send send) {
+void issue_asynchronously(detail::device_state& state, std::unique_ptr<detail::call> c, Send send) {
     auto request = std::make_unique<detail::pending_request>(state, std::move(c));
     state.call_started();
     try {
@@ -127,12 +148,12 @@ void run_synchronously(detail::device_state& state, detail::call& c, Run run) {
 }  // namespace
 
 device::device(const std::string& address) : address_(address) {
-    detail::ensure_omni_thread();
+    const detail::tango_thread_scope tango_thread;
     state_ = std::make_shared<detail::device_state>(address);
 }
 
 device::~device() {
-    detail::ensure_omni_thread();
+    const detail::tango_thread_scope tango_thread;
     std::vector<std::shared_ptr<detail::change_forwarding>> forwardings;
     {
         const std::lock_guard lock(state_->forwardings_mutex);
@@ -154,7 +175,7 @@ const std::string& device::address() const noexcept {
 
 void device::issue_command(std::string_view name, Tango::DeviceData& input,
                            std::unique_ptr<detail::call> c) {
-    detail::ensure_omni_thread();
+    const detail::tango_thread_scope tango_thread;
     std::string command(name);
     if (async_disabled()) {
         run_synchronously(*state_, *c, [&](Tango::DeviceProxy& proxy) {
@@ -169,7 +190,7 @@ void device::issue_command(std::string_view name, Tango::DeviceData& input,
 }
 
 void device::issue_read(std::string_view name, std::unique_ptr<detail::call> c) {
-    detail::ensure_omni_thread();
+    const detail::tango_thread_scope tango_thread;
     std::string attribute(name);
     if (async_disabled()) {
         run_synchronously(*state_, *c, [&](Tango::DeviceProxy& proxy) {
@@ -184,7 +205,7 @@ void device::issue_read(std::string_view name, std::unique_ptr<detail::call> c) 
 }
 
 void device::issue_write(Tango::DeviceAttribute& value, std::unique_ptr<detail::call> c) {
-    detail::ensure_omni_thread();
+    const detail::tango_thread_scope tango_thread;
     if (async_disabled()) {
         run_synchronously(*state_, *c, [&](Tango::DeviceProxy& proxy) {
             proxy.write_attribute(value);

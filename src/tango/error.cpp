@@ -71,9 +71,9 @@ std::exception_ptr current_failure() noexcept {
             return std::make_exception_ptr(error(failure));
         } catch (const CORBA::Exception& failure) {
             // A CORBA system exception Tango let through: named, as Tango names them.
-            return std::make_exception_ptr(
-                error("API_CorbaException", fmt::format("CORBA exception {}", failure._name()),
-                      "concert::tango"));
+            return std::make_exception_ptr(error("API_CorbaException",
+                                                 fmt::format("CORBA exception {}", failure._name()),
+                                                 "concert::tango"));
         }
     } catch (...) {
         return std::current_exception();

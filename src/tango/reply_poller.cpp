@@ -24,9 +24,9 @@ void pending_request::attr_read(Tango::AttrReadEvent* event) {
     if (event->err) {
         record_errors(event->errors);
     } else if (attributes == nullptr || attributes->empty()) {
-        failure_ = std::make_exception_ptr(
-            error("API_EmptyDeviceAttribute", "Tango's reply to a read carried no attribute",
-                  "concert::tango::device::read"));
+        failure_ = std::make_exception_ptr(error("API_EmptyDeviceAttribute",
+                                                 "Tango's reply to a read carried no attribute",
+                                                 "concert::tango::device::read"));
     } else {
         attribute_.emplace(std::move(attributes->front()));
     }
@@ -101,7 +101,7 @@ void reply_poller::expect_reply() {
 }
 
 void reply_poller::run() noexcept {
-    ensure_omni_thread();
+    const tango_thread_scope tango_thread;
     CORBA::ORB_var orb;
     try {
         orb = Tango::ApiUtil::instance()->get_orb();

@@ -6,6 +6,7 @@
 #      find_package asking for versions the package does not have, which must fail;
 #   4. pkg-config against the same prefix;
 #   5. the Debian package made by cpack, installed with apt-get, then removed.
+# Where Tango's C++ library is installed, the Tango bridge is built and consumed too.
 # Usage: bash tests/consumer/run.sh BUILD_DIR (run as root, or with sudo, for step 5).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,24 +18,30 @@ export CXX=${CXX:-g++}
 
 step() { echo; echo "=== consumer: $*"; }
 
-# consume NAME [cmake args...]: configures, builds and tests the consumer; exactly its own two tests
-# may be in its ctest.
+# Tango's C++ library (Debian's libtango-dev): where it is, the consumers get the Tango bridge
+# too (asked for as a subproject; built by default in the installed package) and its own test.
+with_tango=0
+pkg-config --exists tango 2>/dev/null && with_tango=1
+
+# consume NAME TESTS [cmake args...]: configures, builds and tests the consumer; exactly its own
+# TESTS tests may be in its ctest.
 consume() {
-    local name=$1
-    shift
+    local name=$1 expected=$2
+    shift 2
     cmake -S tests/consumer -B "$out/$name" -DCMAKE_BUILD_TYPE=Release "$@" >"$out/$name.log"
     cmake --build "$out/$name" -j2 >>"$out/$name.log"
     local tests
     tests=$(ctest --test-dir "$out/$name" -N | sed -n 's/^Total Tests: //p')
-    if [ "$tests" != 2 ]; then
-        echo "the consumer's ctest has $tests tests, not its own 2" >&2
+    if [ "$tests" != "$expected" ]; then
+        echo "the consumer's ctest has $tests tests, not its own $expected" >&2
         exit 1
     fi
     ctest --test-dir "$out/$name" --output-on-failure
 }
 
 step "add_subdirectory"
-consume subdirectory -DCONSUMER_MODE=subdirectory -DCONCERT_LOCATION="$source_dir"
+consume subdirectory $((2 + with_tango)) -DCONSUMER_MODE=subdirectory -DCONCERT_LOCATION="$source_dir" \
+    -DCONCERT_WITH_TANGO=$([ "$with_tango" = 1 ] && echo ON || echo OFF)
 if cmake --build "$out/subdirectory" --target help | grep -E '(async_test|motors)' | grep -q concert_; then
     echo "concert-cpp's own tests or examples are in the consumer's build" >&2
     exit 1
@@ -42,7 +49,8 @@ fi
 
 step "FetchContent from an archive of the source folder"
 tar -C "$source_dir" --exclude=./build --exclude=./.git -czf "$out/concert-cpp.tar.gz" .
-consume fetchcontent -DCONSUMER_MODE=fetchcontent -DCONCERT_LOCATION="$out/concert-cpp.tar.gz"
+# Not asked for, the Tango bridge is left out of a subproject.
+consume fetchcontent 2 -DCONSUMER_MODE=fetchcontent -DCONCERT_LOCATION="$out/concert-cpp.tar.gz"
 
 step "find_package from an install prefix (shared library)"
 prefix=$out/prefix
@@ -60,7 +68,19 @@ if [ -n "$unexpected" ]; then
     echo "$unexpected" >&2
     exit 1
 fi
-consume find_package -DCONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$prefix"
+# The Tango bridge's library exports its public API only: its inline code calls nothing in detail.
+if [ "$with_tango" = 1 ]; then
+    tango_library=$(find "$prefix" -name 'libconcert_tango.so.*.*.*')
+    readelf -d "$tango_library" | grep -q "SONAME.*libconcert_tango\.so\.[0-9]" ||
+        { echo "unversioned SONAME of the Tango bridge" >&2; exit 1; }
+    unexpected=$(nm -DC --defined-only "$tango_library" | grep -E ' [A-Za-z] concert::(tango::)?detail::' || true)
+    if [ -n "$unexpected" ]; then
+        echo "libconcert_tango.so exports detail names:" >&2
+        echo "$unexpected" >&2
+        exit 1
+    fi
+fi
+consume find_package $((2 + with_tango)) -DCONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$prefix"
 
 step "find_package with a version the package does not have fails"
 for version in 0.2 1.0; do
@@ -86,6 +106,12 @@ pkg_dir=$(dirname "$(find "$prefix" -name concert.pc)")
     $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert-gtest-main)
 LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-motors" | grep "x at 10, y at 20; stopped 1"
 LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-async_test" --disable-async
+if [ "$with_tango" = 1 ]; then
+    # shellcheck disable=SC2046
+    "$CXX" -std=c++20 -Wall -Wextra tests/consumer/tango_device.cpp -o "$out/pc-tango_device" \
+        $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert-tango)
+    LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-tango_device" | grep "^unreachable: API_"
+fi
 
 step "the Debian package (cpack -G DEB, apt-get install)"
 sudo=()
@@ -100,7 +126,7 @@ dpkg-deb --field "$package" Depends | grep -q libfmt-dev
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$package" >>"$out/deb.log"
 # The package comes off again however the consumer fares.
 trap 'DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get remove -y -qq libconcert-cpp-dev >>"$out/deb.log"' EXIT
-consume deb-consumer -DCONSUMER_MODE=find_package
+consume deb-consumer $((2 + with_tango)) -DCONSUMER_MODE=find_package
 # shellcheck disable=SC2046
 "$CXX" -std=c++20 tests/consumer/motors.cpp -o "$out/deb-pc-motors" $(pkg-config --cflags --libs concert)
 "$out/deb-pc-motors" | grep "x at 10, y at 20; stopped 1"

@@ -27,10 +27,8 @@ template <class T>
 class recorder {
   public:
     recorder(concert::Dispatcher& dispatcher, concert::tango::device& dev, const std::string& name)
-        : subscription_(dispatcher.subscribe(&dev, name,
-                                             [this](concert::tango::device*, const T& value) {
-                                                 record(value);
-                                             })) {}
+        : subscription_(dispatcher.subscribe(
+              &dev, name, [this](concert::tango::device*, const T& value) { record(value); })) {}
 
     // Completes with the first value from now on for which `condition` holds.
     template <class Condition>

@@ -100,7 +100,8 @@ Tango::DeviceData make_argument(Args&&... arguments) {
         if constexpr (sizeof...(Args) == 1) {
             insert_value(data, std::forward<Args>(arguments)...);
         } else if constexpr (sizeof...(Args) == 2) {
-            auto copies = std::tuple<std::remove_cvref_t<Args>...>(std::forward<Args>(arguments)...);
+            auto copies =
+                std::tuple<std::remove_cvref_t<Args>...>(std::forward<Args>(arguments)...);
             data.insert(std::get<0>(copies), std::get<1>(copies));
         }
         return data;
