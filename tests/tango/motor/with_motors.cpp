@@ -1,7 +1,8 @@
 // Runs a program against Motor device servers of its own:
 //   with_motors COUNT PROGRAM [ARGS...]
 // starts COUNT motor servers (device test/motor/1 each) on free loopback ports, waits until each
-// answers a ping, runs PROGRAM ARGS... ADDRESS_1 ... ADDRESS_COUNT, stops the servers by their
+// answers a ping, runs PROGRAM ARGS... ADDRESS_1 ... ADDRESS_COUNT (PROGRAM found on PATH when it
+// has no slash, so that a wrapper such as valgrind can come first), stops the servers by their
 // pids, and exits with the program's status (128 + the signal if a signal ended it). Only the
 // program writes to stdout, so that its output can be checked; the servers' goes to stderr.
 #include <spawn.h>
@@ -31,7 +32,7 @@ int run(std::vector<std::string> arguments) {
     }
     argv.push_back(nullptr);
     pid_t pid = 0;
-    if (const int error = ::posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+    if (const int error = ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
         error != 0) {
         throw std::runtime_error("cannot run " + arguments[0] + ": " + std::strerror(error));
     }
