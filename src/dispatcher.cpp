@@ -274,23 +274,36 @@ std::string value_mismatch(const std::type_info& wanted, const std::type_info* s
                              readable_name(wanted), readable_name(*sent));
 }
 
+// The first and the last sizeof(Word) of `size` bytes, which between them hold all of them when
+// sizeof(Word) <= size <= 2 * sizeof(Word): two loads instead of a loop or a call.
+template <class Word>
+struct ends {
+    Word head = 0;
+    Word tail = 0;
+
+    static ends of(const void* bytes, std::size_t size) noexcept {
+        ends e;
+        std::memcpy(&e.head, bytes, sizeof(Word));
+        std::memcpy(&e.tail, static_cast<const unsigned char*>(bytes) + size - sizeof(Word),
+                    sizeof(Word));
+        return e;
+    }
+
+    void store(unsigned char* to, std::size_t size) const noexcept {
+        std::memcpy(to, &head, sizeof(Word));
+        std::memcpy(to + size - sizeof(Word), &tail, sizeof(Word));
+    }
+
+    bool operator==(const ends&) const = default;
+};
+
 // Copies `size` bytes that do not overlap. Messages and small values are a few bytes long: a
 // call of memcpy would cost more than the copy.
 inline void copy_bytes(unsigned char* to, const unsigned char* from, std::size_t size) noexcept {
     if (size >= 8 && size <= 16) {
-        std::uint64_t head = 0;
-        std::uint64_t tail = 0;
-        std::memcpy(&head, from, 8);
-        std::memcpy(&tail, from + size - 8, 8);
-        std::memcpy(to, &head, 8);
-        std::memcpy(to + size - 8, &tail, 8);
+        ends<std::uint64_t>::of(from, size).store(to, size);
     } else if (size >= 4 && size < 8) {
-        std::uint32_t head = 0;
-        std::uint32_t tail = 0;
-        std::memcpy(&head, from, 4);
-        std::memcpy(&tail, from + size - 4, 4);
-        std::memcpy(to, &head, 4);
-        std::memcpy(to + size - 4, &tail, 4);
+        ends<std::uint32_t>::of(from, size).store(to, size);
     } else if (size > 0 && size < 4) {
         to[0] = from[0];
         to[size / 2] = from[size / 2];
@@ -303,26 +316,10 @@ inline void copy_bytes(unsigned char* to, const unsigned char* from, std::size_t
 // Compares two byte ranges of `size` bytes, as copy_bytes copies them.
 inline bool equal_bytes(const char* a, const char* b, std::size_t size) noexcept {
     if (size >= 8 && size <= 16) {
-        std::uint64_t a_head = 0;
-        std::uint64_t b_head = 0;
-        std::uint64_t a_tail = 0;
-        std::uint64_t b_tail = 0;
-        std::memcpy(&a_head, a, 8);
-        std::memcpy(&b_head, b, 8);
-        std::memcpy(&a_tail, a + size - 8, 8);
-        std::memcpy(&b_tail, b + size - 8, 8);
-        return ((a_head ^ b_head) | (a_tail ^ b_tail)) == 0;
+        return ends<std::uint64_t>::of(a, size) == ends<std::uint64_t>::of(b, size);
     }
     if (size >= 4 && size < 8) {
-        std::uint32_t a_head = 0;
-        std::uint32_t b_head = 0;
-        std::uint32_t a_tail = 0;
-        std::uint32_t b_tail = 0;
-        std::memcpy(&a_head, a, 4);
-        std::memcpy(&b_head, b, 4);
-        std::memcpy(&a_tail, a + size - 4, 4);
-        std::memcpy(&b_tail, b + size - 4, 4);
-        return ((a_head ^ b_head) | (a_tail ^ b_tail)) == 0;
+        return ends<std::uint32_t>::of(a, size) == ends<std::uint32_t>::of(b, size);
     }
     return std::memcmp(a, b, size) == 0;
 }
