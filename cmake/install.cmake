@@ -11,38 +11,30 @@ install(DIRECTORY include/concert ${CONCERT_GENERATED_INCLUDE_DIR}/concert
 # Debian wants the licence as copyright in the package's documentation folder.
 install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR} RENAME copyright COMPONENT Development)
 
-install(
-  TARGETS concert
-  EXPORT concertTargets
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development)
-install(EXPORT concertTargets NAMESPACE concert:: DESTINATION ${CONCERT_CMAKE_DIR}
-        COMPONENT Development)
+# concert_install_library(target export-set): a library (static or shared) and its export set.
+function(concert_install_library target export_set)
+  install(
+    TARGETS ${target}
+    EXPORT ${export_set}
+    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development)
+  install(EXPORT ${export_set} NAMESPACE concert:: DESTINATION ${CONCERT_CMAKE_DIR}
+          COMPONENT Development)
+endfunction()
+
+concert_install_library(concert concertTargets)
 
 # gtest_main is a separate export set: concertConfig.cmake loads it only where GoogleTest is found,
 # so a consumer without GoogleTest still gets concert::concert.
 if(TARGET concert_gtest_main)
-  install(
-    TARGETS concert_gtest_main
-    EXPORT concertGTestTargets
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development)
-  install(EXPORT concertGTestTargets NAMESPACE concert:: DESTINATION ${CONCERT_CMAKE_DIR}
-          COMPONENT Development)
+  concert_install_library(concert_gtest_main concertGTestTargets)
 endif()
 
 # The Tango bridge, when built, is a third export set: concertConfig.cmake loads it where Tango is
 # found through pkg-config, as component `tango`.
 if(TARGET concert_tango)
-  install(
-    TARGETS concert_tango
-    EXPORT concertTangoTargets
-    RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT Runtime
-    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Runtime NAMELINK_COMPONENT Development
-    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT Development)
-  install(EXPORT concertTangoTargets NAMESPACE concert:: DESTINATION ${CONCERT_CMAKE_DIR}
-          COMPONENT Development)
+  concert_install_library(concert_tango concertTangoTargets)
 endif()
 
 configure_package_config_file(cmake/concertConfig.cmake.in ${PROJECT_BINARY_DIR}/concertConfig.cmake

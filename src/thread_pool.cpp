@@ -412,6 +412,8 @@ void thread_pool::state::run_tasks(detail::task* t, std::unique_lock<std::mutex>
     detail::current_blocking_hooks = this;
     for (;;) {
         if (t->start()) {
+            // Its address taken now: once it is dropped, code run by its release (a value's
+            // destructor, the error handler) may schedule continuations while `t` is gone.
             completing = dynamic_cast<const void*>(t);
             t->run_and_drop();
             completing = nullptr;

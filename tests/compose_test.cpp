@@ -161,6 +161,19 @@ TEST(Then, AHighPriorityTaskSubmittedDuringAChainRunsBeforeItsNextLink) {
     EXPECT_EQ(entries[5], "urgent");
 }
 
+TEST(Then, APoolDestroyedMidChainRunsTheContinuationsItsWorkersKeptForNext) {
+    concert::future<int> last;
+    {
+        concert::thread_pool pool{1};
+        last = pool.submit([] { return 0; });
+        for (int link = 0; link < 1000; ++link) {
+            last = last.then(pool, [](int x) { return x + 1; });
+        }
+    }
+    ASSERT_TRUE(last.done());
+    EXPECT_EQ(last.result(), 1000);
+}
+
 TEST(Then, AContinuationOfAPromiseSetInsideATaskRunsWhileThatTaskGoesOn) {
     CONCERT_SKIP_WHEN_INLINE();
     concert::thread_pool pool{1};

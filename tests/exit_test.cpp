@@ -3,37 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
-#include <sys/wait.h>
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include <concert/concert.hpp>
 
+#include "support.hpp"
+
 namespace {
-
-struct child_result {
-    int exit_status = -1;  // -1 unless the child exited normally
-    std::string output;    // stdout and stderr
-};
-
-child_result run_child(const std::string& command) {
-    child_result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-        ADD_FAILURE() << "cannot start " << command;
-        return result;
-    }
-    std::array<char, 256> buffer{};
-    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) {
-        result.output += buffer.data();
-    }
-    const int status = ::pclose(pipe);
-    if (WIFEXITED(status)) {
-        result.exit_status = WEXITSTATUS(status);
-    }
-    return result;
-}
 
 // The child runs inline too when this test runs with --disable-async.
 std::string child_command(const char* order) {
@@ -44,7 +20,7 @@ std::string child_command(const char* order) {
 
 TEST(Exit, GlobalPoolAndDispatcherRunAllWorkInFlightAtExitWhicheverWasCreatedFirst) {
     for (const char* order : {"pool-first", "dispatcher-first"}) {
-        const auto child = run_child(child_command(order));
+        const auto child = concert::testing::run_command(child_command(order));
         EXPECT_EQ(child.exit_status, 0) << order << ":\n" << child.output;
         // 200 posted tasks and one submitted whose future was dropped; each sent one message.
         EXPECT_NE(child.output.find("ran=201 handled=201\n"), std::string::npos) << order << ":\n"
@@ -61,14 +37,14 @@ TEST(Exit, GlobalPoolAndDispatcherRunAllWorkInFlightAtExitWhicheverWasCreatedFir
 }
 
 TEST(Exit, AMessageLoopIteratesAtExitAndAfterTheGlobalDispatcherShutDown) {
-    const auto child = run_child(child_command("stepping"));
+    const auto child = concert::testing::run_command(child_command("stepping"));
     EXPECT_EQ(child.exit_status, 0) << child.output;
     // Two chains of 50,000 steps: one delivered by the shutdown at exit, one inline after it.
     EXPECT_NE(child.output.find("steps=100000\n"), std::string::npos) << child.output;
 }
 
 TEST(Exit, TheDefaultPoolServesStaticDestructorsAndTheDispatchersLastDeliveries) {
-    const auto child = run_child(child_command("late-users"));
+    const auto child = concert::testing::run_command(child_command("late-users"));
     EXPECT_EQ(child.exit_status, 0) << child.output;
     EXPECT_NE(child.output.find("late submit=7 jobs=100\n"), std::string::npos) << child.output;
 }

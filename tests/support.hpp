@@ -1,6 +1,11 @@
 // Helpers shared by the tests: a gate that tasks block on until the test opens it.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <exception>
 #include <future>
 #include <mutex>
@@ -71,6 +76,31 @@ inline std::vector<std::string> descriptions(
     std::vector<std::string> result;
     for (const auto& e : errors) {
         result.push_back(e.first);
+    }
+    return result;
+}
+
+// What a child process printed (stdout and stderr, if the command redirects it) and how it ended.
+struct child_result {
+    int exit_status = -1;  // -1 unless the child exited normally
+    std::string output;
+};
+
+// Runs `command` through the shell and collects its output until it exits.
+inline child_result run_command(const std::string& command) {
+    child_result result;
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) {
+        ADD_FAILURE() << "cannot start " << command;
+        return result;
+    }
+    std::array<char, 256> buffer{};
+    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) {
+        result.output += buffer.data();
+    }
+    const int status = ::pclose(pipe);
+    if (WIFEXITED(status)) {
+        result.exit_status = WEXITSTATUS(status);
     }
     return result;
 }

@@ -58,31 +58,27 @@ cmake -S . -B "$out/shared" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
     -DCONCERT_BUILD_TESTS=OFF -DCONCERT_BUILD_EXAMPLES=OFF >"$out/shared.log"
 cmake --build "$out/shared" -j2 >>"$out/shared.log"
 cmake --install "$out/shared" --prefix "$prefix" >>"$out/shared.log"
-library=$(find "$prefix" -name 'libconcert.so.*.*.*')
-readelf -d "$library" | grep -q "SONAME.*libconcert\.so\.[0-9]" || { echo "unversioned SONAME" >&2; exit 1; }
+# check_library NAME DETAIL: the installed shared library NAME has a versioned SONAME and exports,
+# of the names matching the pattern DETAIL, only the allowed concert::detail ones.
+check_library() {
+    local library unexpected
+    library=$(find "$prefix" -name "$1.so.*.*.*")
+    readelf -d "$library" | grep -q "SONAME.*$1\.so\.[0-9]" || { echo "unversioned SONAME of $1" >&2; exit 1; }
+    unexpected=$(nm -DC --defined-only "$library" | grep -E " [A-Za-z] $2" | grep -vE "$allowed_detail" || true)
+    if [ -n "$unexpected" ]; then
+        echo "$1.so exports detail names no header needs:" >&2
+        echo "$unexpected" >&2
+        exit 1
+    fi
+}
 # Only the public API, and the concert::detail names that inline header code needs.
 allowed_detail=' concert::detail::(await|throw_invalid_future|environment_read|error_handler_slot|parking_slot|forget_queued|pool_identity|wait_in_background|schedule_continuation|current_blocking_hooks|lasting_name|report_task_failure)\b'
-unexpected=$(nm -DC --defined-only "$library" | grep -E ' [A-Za-z] concert::detail::' |
-    grep -vE "$allowed_detail" || true)
-if [ -n "$unexpected" ]; then
-    echo "libconcert.so exports concert::detail names no header needs:" >&2
-    echo "$unexpected" >&2
-    exit 1
-fi
+check_library libconcert 'concert::detail::'
 # The Tango bridge's library exports its public API only, none of concert::tango::detail (its
 # inline code calls nothing compiled), and of concert::detail the one-per-process inline variables
 # of the core's headers, as any shared object using them does.
 if [ "$with_tango" = 1 ]; then
-    tango_library=$(find "$prefix" -name 'libconcert_tango.so.*.*.*')
-    readelf -d "$tango_library" | grep -q "SONAME.*libconcert_tango\.so\.[0-9]" ||
-        { echo "unversioned SONAME of the Tango bridge" >&2; exit 1; }
-    unexpected=$(nm -DC --defined-only "$tango_library" | grep -E ' [A-Za-z] concert::(tango::)?detail::' |
-        grep -vE "$allowed_detail" || true)
-    if [ -n "$unexpected" ]; then
-        echo "libconcert_tango.so exports detail names:" >&2
-        echo "$unexpected" >&2
-        exit 1
-    fi
+    check_library libconcert_tango 'concert::(tango::)?detail::'
 fi
 consume find_package $((2 + with_tango)) -DCONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$prefix"
 

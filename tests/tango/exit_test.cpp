@@ -6,14 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include <concert/concert.hpp>
 
+#include "../support.hpp"
 #include "server_fixture.hpp"
 
 namespace {
@@ -22,12 +19,7 @@ auto& motor_server = concert::tango_testing::add_server(CONCERT_MOTOR_SERVER, "t
 
 constexpr int exit_bound_seconds = 60;
 
-struct child_result {
-    int exit_status = -1;  // -1 unless the child exited normally
-    std::string output;    // stdout and stderr
-};
-
-child_result run_child(const std::string& mode) {
+concert::testing::child_result run_child(const std::string& mode) {
     // timeout(1) ends a child that hangs, with status 124. The child runs inline too when this
     // test runs with --disable-async. Under AddressSanitizer, the child that calls
     // Tango::ApiUtil::cleanup() is not checked for leaks: Tango 9.3.4's cleanup drops its event
@@ -38,21 +30,7 @@ child_result run_child(const std::string& mode) {
                     concert::async_disabled() ? "CONCERT_DISABLE_ASYNC=1 " : "",
                     mode == "cleanup" ? "ASAN_OPTIONS=\"${ASAN_OPTIONS:-} detect_leaks=0\" " : "",
                     exit_bound_seconds, CONCERT_TANGO_EXIT_PROGRAM, mode, motor_server.address());
-    child_result result;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    if (pipe == nullptr) {
-        ADD_FAILURE() << "cannot start " << command;
-        return result;
-    }
-    std::array<char, 256> buffer{};
-    while (std::fgets(buffer.data(), static_cast<int>(buffer.size()), pipe) != nullptr) {
-        result.output += buffer.data();
-    }
-    const int status = ::pclose(pipe);
-    if (WIFEXITED(status)) {
-        result.exit_status = WEXITSTATUS(status);
-    }
-    return result;
+    return concert::testing::run_command(command);
 }
 
 class TangoExit : public ::testing::TestWithParam<const char*> {};
