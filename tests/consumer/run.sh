@@ -41,7 +41,7 @@ consume() {
 
 step "add_subdirectory"
 consume subdirectory $((2 + with_tango)) -DCONSUMER_MODE=subdirectory -DCONCERT_LOCATION="$source_dir" \
-    -DCONCERT_WITH_TANGO=$([ "$with_tango" = 1 ] && echo ON || echo OFF)
+    -DCONCERT_WITH_TANGO="$([ "$with_tango" = 1 ] && echo ON || echo OFF)"
 if cmake --build "$out/subdirectory" --target help | grep -E '(async_test|motors)' | grep -q concert_; then
     echo "concert-cpp's own tests or examples are in the consumer's build" >&2
     exit 1
@@ -98,19 +98,20 @@ done
 
 step "pkg-config against the install prefix"
 pkg_dir=$(dirname "$(find "$prefix" -name concert.pc)")
+lib_dir=$(dirname "$(find "$prefix" -name 'libconcert.so.*.*.*')")
 # shellcheck disable=SC2046
 "$CXX" -std=c++20 -Wall -Wextra tests/consumer/motors.cpp -o "$out/pc-motors" \
     $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert)
 # shellcheck disable=SC2046
 "$CXX" -std=c++20 -Wall -Wextra tests/consumer/async_test.cpp -o "$out/pc-async_test" \
     $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert-gtest-main)
-LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-motors" | grep "x at 10, y at 20; stopped 1"
-LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-async_test" --disable-async
+LD_LIBRARY_PATH=$lib_dir "$out/pc-motors" | grep "x at 10, y at 20; stopped 1"
+LD_LIBRARY_PATH=$lib_dir "$out/pc-async_test" --disable-async
 if [ "$with_tango" = 1 ]; then
     # shellcheck disable=SC2046
     "$CXX" -std=c++20 -Wall -Wextra tests/consumer/tango_device.cpp -o "$out/pc-tango_device" \
         $(PKG_CONFIG_PATH=$pkg_dir pkg-config --cflags --libs concert-tango)
-    LD_LIBRARY_PATH=$(dirname "$library") "$out/pc-tango_device" | grep "^unreachable: API_"
+    LD_LIBRARY_PATH=$lib_dir "$out/pc-tango_device" | grep "^unreachable: API_"
 fi
 
 step "the Debian package (cpack -G DEB, apt-get install)"
