@@ -7,7 +7,9 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +20,7 @@ namespace concert::bench {
 
 struct median {
     double real_ns = 0;
-    std::optional<double> items_per_second;
+    std::map<std::string, double, std::less<>> counters;  // the run's own, by name
 };
 
 class median_collector : public benchmark::ConsoleReporter {
@@ -36,9 +38,8 @@ class median_collector : public benchmark::ConsoleReporter {
             median m;
             m.real_ns =
                 run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
-            if (const auto rate = run.counters.find("items_per_second");
-                rate != run.counters.end()) {
-                m.items_per_second = rate->second.value;
+            for (const auto& [counter, value] : run.counters) {
+                m.counters.emplace(counter, value.value);
             }
             const auto& name = run.run_name;
             results_.emplace_back(name.function_name + (name.args.empty() ? "" : "/") + name.args,
@@ -63,9 +64,18 @@ class median_collector : public benchmark::ConsoleReporter {
         return m ? std::optional(m->real_ns) : std::nullopt;
     }
 
-    std::optional<double> items_per_second(std::string_view name) const {
+    // A counter of benchmark `name` ("items_per_second", or one of its own).
+    std::optional<double> counter(std::string_view name, std::string_view counter) const {
         const auto m = find(name);
-        return m ? m->items_per_second : std::nullopt;
+        if (!m) {
+            return std::nullopt;
+        }
+        const auto value = m->counters.find(counter);
+        return value != m->counters.end() ? std::optional(value->second) : std::nullopt;
+    }
+
+    std::optional<double> items_per_second(std::string_view name) const {
+        return counter(name, "items_per_second");
     }
 
     // In the order the benchmarks finished.

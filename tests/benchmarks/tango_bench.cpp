@@ -6,7 +6,12 @@
 // command_inout_asynch, the limit) against 100 sequential synchronous calls. TangoTest runs one
 // device's commands one at a time, so the same is measured with commands that take time on
 // devices that run them at once: 100 Moves (5 ms each) on 100 devices of the suite's Motor server
-// (tests/tango/motor).
+// (tests/tango/motor). Each batch also counts the CPU time its server and this client spend per
+// call, which bounds the in-flight ratio on TangoTest (print_physical_limits).
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -14,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -104,10 +110,40 @@ void round_trip_asynch_reply(benchmark::State& state) {
     }
 }
 
+// CPU time (user and system, every thread) of process `pid` so far, in ns; NaN if unreadable.
+double cpu_ns(pid_t pid) {
+    clockid_t clock{};
+    timespec time{};
+    if (clock_getcpuclockid(pid, &clock) != 0 || clock_gettime(clock, &time) != 0) {
+        return std::nan("");
+    }
+    return static_cast<double>(time.tv_sec) * 1e9 + static_cast<double>(time.tv_nsec);
+}
+
+// Counts the CPU time a server and this client spend over a benchmark's loop, per call, into the
+// benchmark's counters "server_cpu_ns_per_call" and "client_cpu_ns_per_call".
+class cpu_meter {
+  public:
+    explicit cpu_meter(pid_t server)
+        : server_(server), server_start_(cpu_ns(server)), client_start_(cpu_ns(::getpid())) {}
+
+    void count(benchmark::State& state) const {
+        const auto calls = static_cast<double>(state.iterations()) * in_flight;
+        state.counters["server_cpu_ns_per_call"] = (cpu_ns(server_) - server_start_) / calls;
+        state.counters["client_cpu_ns_per_call"] = (cpu_ns(::getpid()) - client_start_) / calls;
+    }
+
+  private:
+    pid_t server_;
+    double server_start_;
+    double client_start_;
+};
+
 // Where a batch of calls goes: call i to device i % size, reached through concert and through a
-// raw Tango proxy (made once, with the sessions).
+// raw Tango proxy (made once, with the sessions), on the server of process `server`.
 struct batch_target {
     const char* command = nullptr;
+    pid_t server = 0;
     std::vector<concert::tango::device*> devices;
     std::vector<Tango::DeviceProxy*> proxies;
 };
@@ -117,6 +153,7 @@ batch_target motors_batch;  // Move, one per motor
 void in_flight_concert(benchmark::State& state, const batch_target& target) {
     std::vector<concert::future<double>> calls;
     calls.reserve(in_flight);
+    const cpu_meter meter(target.server);
     for (auto _ : state) {
         calls.clear();
         for (int i = 0; i < in_flight; ++i) {
@@ -125,11 +162,13 @@ void in_flight_concert(benchmark::State& state, const batch_target& target) {
         }
         concert::wait(calls);
     }
+    meter.count(state);
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
 void in_flight_asynch_reply(benchmark::State& state, const batch_target& target) {
     std::vector<long> ids(in_flight);
+    const cpu_meter meter(target.server);
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
@@ -141,10 +180,12 @@ void in_flight_asynch_reply(benchmark::State& state, const batch_target& target)
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
+    meter.count(state);
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
 void sequential_command_inout(benchmark::State& state, const batch_target& target) {
+    const cpu_meter meter(target.server);
     for (auto _ : state) {
         for (int i = 0; i < in_flight; ++i) {
             auto input = argument(i);
@@ -153,6 +194,7 @@ void sequential_command_inout(benchmark::State& state, const batch_target& targe
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
+    meter.count(state);
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
@@ -161,6 +203,40 @@ std::string load_average() {
     std::string one, five, fifteen;
     file >> one >> five >> fifteen;
     return fmt::format("{} {} {}", one, five, fifteen);
+}
+
+// How much faster than sequential 100 calls in flight to TangoTest can be on this machine. The
+// server and its client share its cores, and TangoTest's device runs one call at a time, so 100
+// calls take at least their CPU time spread over every core: the server's and raw Tango's
+// asynchronous client's (the limit of any client of Tango's asynchronous API), or the server's
+// alone (the limit of a client that would cost nothing).
+void print_physical_limits(const concert::bench::median_collector& results,
+                           std::optional<double> sequential_batch) {
+    const auto cpu_us = [&](std::string_view name, std::string_view side) {
+        return results.counter(name, fmt::format("{}_cpu_ns_per_call", side)).value_or(NAN) / 1e3;
+    };
+    const auto* asynch = "100_in_flight/command_inout_asynch+reply";
+    fmt::print(
+        "  CPU per call, us (server / client): raw asynch {:.1f} / {:.1f}, concert {:.1f} / "
+        "{:.1f}, sequential {:.1f} / {:.1f}\n",
+        cpu_us(asynch, "server"), cpu_us(asynch, "client"),
+        cpu_us("100_in_flight/concert", "server"), cpu_us("100_in_flight/concert", "client"),
+        cpu_us("100_sequential/command_inout", "server"),
+        cpu_us("100_sequential/command_inout", "client"));
+    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    const auto limit = [&](std::string_view label, double cpu_us_per_call) {
+        if (!sequential_batch || std::isnan(cpu_us_per_call)) {
+            fmt::print("  {:<68} not run\n", label);
+            return;
+        }
+        const double ratio = *sequential_batch / (in_flight * cpu_us_per_call * 1e3 / cores);
+        fmt::print("  {:<68} {:>6.2f}  (a physical limit{})\n", label, ratio,
+                   ratio < 5 ? ", below the target" : "");
+    };
+    limit(fmt::format("100 sequential / CPU of server+asynch client over {} cores", cores),
+          cpu_us(asynch, "server") + cpu_us(asynch, "client"));
+    limit(fmt::format("100 sequential / CPU of the server alone over {} cores", cores),
+          cpu_us(asynch, "server"));
 }
 
 void print_summary(const concert::bench::median_collector& results,
@@ -201,6 +277,7 @@ void print_summary(const concert::bench::median_collector& results,
     report("100 sequential command_inout / 100 in flight, raw asynch", sequential_batch,
            asynch_batch, "(the limit)", {});
     report("100 in flight, concert / raw asynch", concert_batch, asynch_batch, "", {});
+    print_physical_limits(results, sequential_batch);
     const auto concert_moves = time("100_moves_in_flight/concert");
     const auto asynch_moves = time("100_moves_in_flight/command_inout_asynch+reply");
     const auto sequential_moves = time("100_moves_sequential/command_inout");
@@ -218,8 +295,12 @@ void connect() {
     try {
         servers.test = std::make_unique<test_session>();
         servers.motors = std::make_unique<motors_session>();
-        test_batch = {"DevDouble", {&servers.test->device}, {&servers.test->proxy}};
+        test_batch = {"DevDouble",
+                      servers.test->server.pid(),
+                      {&servers.test->device},
+                      {&servers.test->proxy}};
         motors_batch.command = "Move";
+        motors_batch.server = servers.motors->server.pid();
         for (int i = 0; i < in_flight; ++i) {
             motors_batch.devices.push_back(servers.motors->devices[i].get());
             motors_batch.proxies.push_back(servers.motors->proxies[i].get());

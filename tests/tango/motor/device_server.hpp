@@ -103,6 +103,9 @@ class device_server {
     // The first device's address: tango://127.0.0.1:PORT/<device>#dbase=no.
     const std::string& address() const { return address_; }
 
+    // The server's process id (while it runs).
+    pid_t pid() const { return pid_; }
+
     // The address of `device`, one of the server's.
     std::string address(std::string_view device) const {
         return "tango://127.0.0.1:" + std::to_string(port_) + "/" + std::string(device) +
