@@ -6,6 +6,7 @@
 
 #include <concert/concert.hpp>
 
+#include "change_recorder.hpp"
 #include "server_fixture.hpp"
 
 namespace {
@@ -30,13 +31,19 @@ class step_time {
 };
 
 TEST(TangoMotion, ACancelledCallThrowsCancelledAndItsLateReplyIsDropped) {
+    concert::Dispatcher dispatcher;  // first: outlives the forwarding that sends to it
     concert::tango::device motor{motor_a.address()};
     const double target = motor.read<double>("position").result() + 1.0;
     const step_time slow(motor, 0.2);  // a motion of a second
+    concert::tango_testing::recorder<double> positions(dispatcher, motor, "position");
+    const auto ended = positions.when([target](double p) { return p == target; });
+    const auto changes = motor.forward_changes<double>("position", dispatcher);
     auto moving = motor.command<double>("Move", target);
     const bool cancelled = moving.cancel();
-    // The device serves one request at a time: this read returns once the motion has ended.
-    EXPECT_EQ(motor.read<double>("position").result(), target);
+    // The motion goes on in the server, and its last change event tells when it has ended. A read
+    // would not: Tango sends each asynchronous request from a thread of its own, so a read sent
+    // after the Move may reach the device before it.
+    ASSERT_TRUE(ended.wait_for(concert::tango_testing::event_timeout)) << "the motion did not end";
     if (concert::async_disabled()) {
         // Every call is made synchronously: the motion was over before cancel().
         EXPECT_FALSE(cancelled);
