@@ -5,6 +5,7 @@
 
 #include <tango.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -132,7 +133,9 @@ class reply_poller {
     std::mutex mutex_;
     std::condition_variable wake_;
     std::int64_t replies_due_ = 0;  // may dip below 0 while a sender has yet to count its request
-    std::uint64_t sent_ = 0;        // requests counted, ever: the poller waits for a change of it
+    // Requests counted, ever (written under mutex_): the poller waits for a change of it, and
+    // spins reading it before it sleeps.
+    std::atomic<std::uint64_t> sent_ = 0;
     bool stopping_ = false;
     std::thread thread_;
 };
