@@ -2,8 +2,9 @@
 # Builds and runs the consumer project in tests/consumer every way a user can get concert-cpp:
 #   1. add_subdirectory of the source folder (colliding target names, none of concert-cpp's tests);
 #   2. FetchContent from an archive of the source folder (a file URL: no network);
-#   3. find_package from an install prefix (a shared build: SONAME, exported symbols), and a
-#      find_package asking for versions the package does not have, which must fail;
+#   3. find_package from an install prefix (a shared build: SONAME, exported symbols), with and
+#      without the component tango, and find_package asking for versions or a component the
+#      package does not have, which must fail;
 #   4. pkg-config against the same prefix;
 #   5. the Debian package made by cpack, installed with apt-get, then removed.
 # Where Tango's C++ library is installed, the Tango bridge is built and consumed too.
@@ -81,6 +82,24 @@ if [ "$with_tango" = 1 ]; then
     check_library libconcert_tango 'concert::(tango::)?detail::'
 fi
 consume find_package $((2 + with_tango)) -DCONSUMER_MODE=find_package -DCMAKE_PREFIX_PATH="$prefix"
+if [ "$with_tango" = 1 ]; then
+    step "find_package asking for the component tango"
+    consume find_package-tango 3 -DCONSUMER_MODE=find_package -DCONCERT_COMPONENTS=tango \
+        -DCMAKE_PREFIX_PATH="$prefix"
+fi
+
+step "find_package asking for a component the package does not have fails"
+mkdir -p "$out/no-such-component"
+printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(no_such_component LANGUAGES CXX)' \
+    'find_package(concert 0.1 CONFIG REQUIRED COMPONENTS no_such_component)' \
+    >"$out/no-such-component/CMakeLists.txt"
+if cmake -S "$out/no-such-component" -B "$out/no-such-component/build" -DCMAKE_PREFIX_PATH="$prefix" \
+    >"$out/no-such-component.log" 2>&1; then
+    echo "find_package(concert COMPONENTS no_such_component) succeeded" >&2
+    exit 1
+fi
+grep -q "has no component \"no_such_component\"" "$out/no-such-component.log"
+echo "find_package(concert COMPONENTS no_such_component): refused"
 
 step "find_package with a version the package does not have fails"
 for version in 0.2 1.0; do
