@@ -88,31 +88,29 @@ if [ "$with_tango" = 1 ]; then
         -DCMAKE_PREFIX_PATH="$prefix"
 fi
 
+# refused NAME ARGUMENTS TEXT: a project calling find_package(concert ARGUMENTS) against the
+# install prefix fails to configure, saying TEXT.
+refused() {
+    local name=$1 arguments=$2 text=$3
+    mkdir -p "$out/$name"
+    printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(refused LANGUAGES CXX)' \
+        "find_package(concert $arguments)" >"$out/$name/CMakeLists.txt"
+    if cmake -S "$out/$name" -B "$out/$name/build" -DCMAKE_PREFIX_PATH="$prefix" \
+        >"$out/$name.log" 2>&1; then
+        echo "find_package(concert $arguments) succeeded" >&2
+        exit 1
+    fi
+    grep -q "$text" "$out/$name.log"
+    echo "find_package(concert $arguments): refused"
+}
+
 step "find_package asking for a component the package does not have fails"
-mkdir -p "$out/no-such-component"
-printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(no_such_component LANGUAGES CXX)' \
-    'find_package(concert 0.1 CONFIG REQUIRED COMPONENTS no_such_component)' \
-    >"$out/no-such-component/CMakeLists.txt"
-if cmake -S "$out/no-such-component" -B "$out/no-such-component/build" -DCMAKE_PREFIX_PATH="$prefix" \
-    >"$out/no-such-component.log" 2>&1; then
-    echo "find_package(concert COMPONENTS no_such_component) succeeded" >&2
-    exit 1
-fi
-grep -q "has no component \"no_such_component\"" "$out/no-such-component.log"
-echo "find_package(concert COMPONENTS no_such_component): refused"
+refused no-such-component "0.1 CONFIG REQUIRED COMPONENTS no_such_component" \
+    'has no component "no_such_component"'
 
 step "find_package with a version the package does not have fails"
 for version in 0.2 1.0; do
-    mkdir -p "$out/too-new-$version"
-    printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(too_new LANGUAGES CXX)' \
-        "find_package(concert $version CONFIG REQUIRED)" >"$out/too-new-$version/CMakeLists.txt"
-    if cmake -S "$out/too-new-$version" -B "$out/too-new-$version/build" -DCMAKE_PREFIX_PATH="$prefix" \
-        >"$out/too-new-$version.log" 2>&1; then
-        echo "find_package(concert $version) succeeded" >&2
-        exit 1
-    fi
-    grep -q "compatible with requested version" "$out/too-new-$version.log"
-    echo "find_package(concert $version): refused"
+    refused "too-new-$version" "$version CONFIG REQUIRED" "compatible with requested version"
 done
 
 step "pkg-config against the install prefix"
