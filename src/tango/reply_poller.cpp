@@ -1,5 +1,7 @@
 // The reply poller: the one thread that receives every device's asynchronous replies, and the
 // requests whose callbacks they fire.
+#include <chrono>
+
 #include <concert/detail/spin.hpp>
 #include <concert/errors.hpp>
 

@@ -65,12 +65,12 @@ class median_collector : public benchmark::ConsoleReporter {
     }
 
     // A counter of benchmark `name` ("items_per_second", or one of its own).
-    std::optional<double> counter(std::string_view name, std::string_view counter) const {
+    std::optional<double> counter(std::string_view name, std::string_view counter_name) const {
         const auto m = find(name);
         if (!m) {
             return std::nullopt;
         }
-        const auto value = m->counters.find(counter);
+        const auto value = m->counters.find(counter_name);
         return value != m->counters.end() ? std::optional(value->second) : std::nullopt;
     }
 

@@ -8,7 +8,9 @@
 // devices that run them at once: 100 Moves (5 ms each) on 100 devices of the suite's Motor server
 // (tests/tango/motor). Each batch also counts the CPU time its server and this client spend per
 // call, which bounds the in-flight ratio on TangoTest (print_physical_limits).
+#include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -127,8 +130,8 @@ class cpu_meter {
     explicit cpu_meter(pid_t server)
         : server_(server), server_start_(cpu_ns(server)), client_start_(cpu_ns(::getpid())) {}
 
-    void count(benchmark::State& state) const {
-        const auto calls = static_cast<double>(state.iterations()) * in_flight;
+    void count(benchmark::State& state, int calls_per_iteration) const {
+        const auto calls = static_cast<double>(state.iterations()) * calls_per_iteration;
         state.counters["server_cpu_ns_per_call"] = (cpu_ns(server_) - server_start_) / calls;
         state.counters["client_cpu_ns_per_call"] = (cpu_ns(::getpid()) - client_start_) / calls;
     }
@@ -162,7 +165,7 @@ void in_flight_concert(benchmark::State& state, const batch_target& target) {
         }
         concert::wait(calls);
     }
-    meter.count(state);
+    meter.count(state, in_flight);
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
@@ -180,7 +183,7 @@ void in_flight_asynch_reply(benchmark::State& state, const batch_target& target)
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
-    meter.count(state);
+    meter.count(state, in_flight);
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
@@ -194,7 +197,7 @@ void sequential_command_inout(benchmark::State& state, const batch_target& targe
             benchmark::DoNotOptimize(echoed(reply));
         }
     }
-    meter.count(state);
+    meter.count(state, in_flight);
     state.SetItemsProcessed(state.iterations() * in_flight);
 }
 
@@ -224,19 +227,20 @@ void print_physical_limits(const concert::bench::median_collector& results,
         cpu_us("100_sequential/command_inout", "server"),
         cpu_us("100_sequential/command_inout", "client"));
     const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
-    const auto limit = [&](std::string_view label, double cpu_us_per_call) {
+    const auto limit = [&](std::string_view label, std::string_view kind, double cpu_us_per_call) {
         if (!sequential_batch || std::isnan(cpu_us_per_call)) {
             fmt::print("  {:<68} not run\n", label);
             return;
         }
         const double ratio = *sequential_batch / (in_flight * cpu_us_per_call * 1e3 / cores);
-        fmt::print("  {:<68} {:>6.2f}  (a physical limit{})\n", label, ratio,
+        fmt::print("  {:<68} {:>6.2f}  ({}{})\n", label, ratio, kind,
                    ratio < 5 ? ", below the target" : "");
     };
     limit(fmt::format("100 sequential / CPU of server+asynch client over {} cores", cores),
+          "the limit of Tango's asynchronous API",
           cpu_us(asynch, "server") + cpu_us(asynch, "client"));
     limit(fmt::format("100 sequential / CPU of the server alone over {} cores", cores),
-          cpu_us(asynch, "server"));
+          "the limit of a client costing nothing", cpu_us(asynch, "server"));
 }
 
 void print_summary(const concert::bench::median_collector& results,

@@ -4,7 +4,7 @@
 #   2. FetchContent from an archive of the source folder (a file URL: no network);
 #   3. find_package from an install prefix (a shared build: SONAME, exported symbols), with and
 #      without the component tango, and find_package asking for versions or a component the
-#      package does not have, which must fail;
+#      package does not have (tango included, from a build without it), which must fail;
 #   4. pkg-config against the same prefix;
 #   5. the Debian package made by cpack, installed with apt-get, then removed.
 # Where Tango's C++ library is installed, the Tango bridge is built and consumed too.
@@ -88,14 +88,14 @@ if [ "$with_tango" = 1 ]; then
         -DCMAKE_PREFIX_PATH="$prefix"
 fi
 
-# refused NAME ARGUMENTS TEXT: a project calling find_package(concert ARGUMENTS) against the
-# install prefix fails to configure, saying TEXT.
+# refused NAME ARGUMENTS TEXT [PREFIX]: a project calling find_package(concert ARGUMENTS) against
+# the install prefix (or PREFIX) fails to configure, saying TEXT.
 refused() {
-    local name=$1 arguments=$2 text=$3
+    local name=$1 arguments=$2 text=$3 from=${4:-$prefix}
     mkdir -p "$out/$name"
     printf '%s\n' 'cmake_minimum_required(VERSION 3.20)' 'project(refused LANGUAGES CXX)' \
         "find_package(concert $arguments)" >"$out/$name/CMakeLists.txt"
-    if cmake -S "$out/$name" -B "$out/$name/build" -DCMAKE_PREFIX_PATH="$prefix" \
+    if cmake -S "$out/$name" -B "$out/$name/build" -DCMAKE_PREFIX_PATH="$from" \
         >"$out/$name.log" 2>&1; then
         echo "find_package(concert $arguments) succeeded" >&2
         exit 1
@@ -107,6 +107,18 @@ refused() {
 step "find_package asking for a component the package does not have fails"
 refused no-such-component "0.1 CONFIG REQUIRED COMPONENTS no_such_component" \
     'has no component "no_such_component"'
+
+step "find_package asking for the component tango from a package built without it fails"
+no_tango_prefix=$prefix
+if [ "$with_tango" = 1 ]; then
+    no_tango_prefix=$out/prefix-no-tango
+    cmake -S . -B "$out/no-tango" -DCMAKE_BUILD_TYPE=Release -DCONCERT_WITH_TANGO=OFF \
+        -DCONCERT_BUILD_TESTS=OFF -DCONCERT_BUILD_EXAMPLES=OFF >"$out/no-tango.log"
+    cmake --build "$out/no-tango" -j2 >>"$out/no-tango.log"
+    cmake --install "$out/no-tango" --prefix "$no_tango_prefix" >>"$out/no-tango.log"
+fi
+refused tango-not-built "0.1 CONFIG REQUIRED COMPONENTS tango" "built without the Tango bridge" \
+    "$no_tango_prefix"
 
 step "find_package with a version the package does not have fails"
 for version in 0.2 1.0; do

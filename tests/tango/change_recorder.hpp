@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <concert/concert.hpp>
+#include <concert/tango.hpp>
 
 namespace concert::tango_testing {
 
